@@ -1,0 +1,43 @@
+package io.atoll.agent;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The node agent's settings ({@code atoll.agent.*} in application.properties, the environment or -D). */
+@ConfigMapping(prefix = "atoll.agent")
+public interface AgentConfig {
+
+    /** Persistent per-VM state: specs, console and QEMU logs, suspend images. */
+    @WithDefault("/var/lib/atoll/vms")
+    Path stateDir();
+
+    /** Runtime files of running VMs (sockets, pidfiles); short, since unix socket paths are limited. */
+    @WithDefault("/run/atoll/vms")
+    Path runDir();
+
+    /** The QEMU system emulator. */
+    @WithDefault("qemu-system-x86_64")
+    String qemuBinary();
+
+    /** How long a guest gets after the ACPI power button before a clean shutdown turns hard. */
+    @WithDefault("60s")
+    Duration cleanShutdownTimeout();
+
+    /** How long QEMU may take to start. */
+    @WithDefault("60s")
+    Duration qemuStartTimeout();
+
+    /** Memory kept for the host and never given to VMs, in MiB. */
+    @WithDefault("512")
+    long hostMemoryReserveMib();
+
+    /**
+     * A file holding the bearer token callers must present ({@code Authorization: Bearer …}); the
+     * agent creates it with a random token, readable by root only, when it does not exist. Unset:
+     * no authentication (only for an agent bound to loopback).
+     */
+    Optional<Path> tokenFile();
+}

@@ -1,0 +1,49 @@
+package io.atoll.node.api;
+
+import java.util.regex.Pattern;
+
+/**
+ * A network interface of a VM.
+ *
+ * @param id device id, unique in the VM ({@code nic0})
+ * @param mac the MAC address ({@code 52:54:00:xx:xx:xx}); {@code null} lets the agent derive one
+ *     from the VM's uuid so that it stays the same across restarts
+ * @param mode {@code USER} (QEMU's user-mode NAT, no host set-up) or {@code TAP} (an existing tap
+ *     device named {@code ifname}, usually enslaved to a bridge)
+ * @param ifname the tap device for {@code TAP}
+ * @param model the emulated NIC, {@code virtio-net-pci} by default
+ */
+public record NicSpec(String id, String mac, NicMode mode, String ifname, String model) {
+
+    private static final Pattern ID = Pattern.compile("[a-z][a-z0-9-]{0,24}");
+    private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
+    private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+
+    /** How the NIC reaches a network. */
+    public enum NicMode { USER, TAP }
+
+    public NicSpec {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("nic id '" + id
+                    + "' is invalid: use 1-25 lower-case letters, digits or '-', starting with a letter (e.g. nic0)");
+        }
+        if (mac != null) {
+            mac = mac.toLowerCase(java.util.Locale.ROOT);
+            if (!MAC.matcher(mac).matches()) {
+                throw new IllegalArgumentException("nic " + id + ": MAC address '" + mac + "' is invalid: use the form 52:54:00:12:34:56");
+            }
+            if ((Integer.parseInt(mac.substring(0, 2), 16) & 1) == 1) {
+                throw new IllegalArgumentException("nic " + id + ": MAC address " + mac + " is a multicast address: the first octet must be even");
+            }
+        }
+        if (mode == null) {
+            mode = NicMode.USER;
+        }
+        if (mode == NicMode.TAP && (ifname == null || !IFNAME.matcher(ifname).matches())) {
+            throw new IllegalArgumentException("nic " + id + ": a TAP nic needs 'ifname', the name of an existing tap device (1-15 characters)");
+        }
+        if (model == null || model.isBlank()) {
+            model = "virtio-net-pci";
+        }
+    }
+}

@@ -1,0 +1,869 @@
+package io.atoll.vm;
+
+import static io.atoll.node.api.VmPowerState.CRASHED;
+import static io.atoll.node.api.VmPowerState.HALTED;
+import static io.atoll.node.api.VmPowerState.PAUSED;
+import static io.atoll.node.api.VmPowerState.RUNNING;
+import static io.atoll.node.api.VmPowerState.SUSPENDED;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.atoll.host.HostProbe;
+import io.atoll.node.api.Accelerator;
+import io.atoll.node.api.DiskSpec;
+import io.atoll.node.api.HostFacts;
+import io.atoll.node.api.NodeErrorCode;
+import io.atoll.node.api.ShutdownRequest;
+import io.atoll.node.api.VmEvent;
+import io.atoll.node.api.VmInfo;
+import io.atoll.node.api.VmPowerState;
+import io.atoll.node.api.VmSpec;
+import io.atoll.qmp.QmpClient;
+import io.atoll.qmp.QmpCommand;
+import io.atoll.qmp.QmpEvent;
+import io.atoll.qmp.QmpException;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs the VMs of one host: the heart of the node agent.
+ *
+ * <p>Each VM is a daemonized QEMU process with its runtime files in its own directory, so VMs keep
+ * running when the agent stops; a new {@code VmManager} re-adopts them through their QMP sockets,
+ * checking pid and uuid. The manager holds one QMP connection per running VM and learns from it
+ * what QEMU does on its own: the guest powering off, pausing on an error, or QEMU dying (the
+ * connection ends without a SHUTDOWN event: the VM is {@code CRASHED}).
+ *
+ * <p>One operation at a time per VM: a second one is refused with {@code VM_BUSY} naming the one
+ * in progress. Every refusal says what to do, and a failed operation leaves no QEMU process and no
+ * runtime directory behind.
+ */
+public final class VmManager implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(VmManager.class);
+    static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
+    private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration MIGRATION_STALL_TIMEOUT = Duration.ofSeconds(60);
+    private static final int LOG_TAIL_LINES = 20;
+    private static final int RECENT_EVENTS = 1000;
+
+    private final NodeConfig config;
+    private final HostProbe probe;
+    private final Map<UUID, ManagedVm> vms = new ConcurrentHashMap<>();
+    private final Object registry = new Object();
+    private final CopyOnWriteArrayList<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Deque<VmEvent> recent = new ArrayDeque<>();
+    private final AtomicLong eventSeq = new AtomicLong();
+
+    /** One VM and what the manager knows of it; fields are guarded by the object's monitor. */
+    private static final class ManagedVm {
+        VmSpec spec;
+        final VmPaths paths;
+        VmPowerState state = HALTED;
+        Long pid;
+        String accelerator;
+        Instant startedAt;
+        String operation;
+        String crashReason;
+        List<String> logTail = List.of();
+        QmpClient qmp;
+        java.util.concurrent.CompletableFuture<Void> exited = new java.util.concurrent.CompletableFuture<>();
+        volatile String shutdownReason;
+        boolean expectExit;
+
+        ManagedVm(VmSpec spec, VmPaths paths) {
+            this.spec = spec;
+            this.paths = paths;
+        }
+
+        String label() {
+            return "vm " + spec.name() + " (" + spec.uuid() + ")";
+        }
+    }
+
+    @FunctionalInterface
+    private interface Operation {
+        void run(ManagedVm vm) throws Exception;
+    }
+
+    /** Opens the host's VM store and re-adopts the VMs whose QEMU still runs. */
+    public VmManager(NodeConfig config, HostProbe probe) {
+        this.config = config;
+        this.probe = probe;
+        createPrivateDir(config.stateDir());
+        createPrivateDir(config.runDir());
+        loadAndAdopt();
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    public List<VmInfo> list() {
+        return vms.values().stream().map(this::info).sorted(Comparator.comparing(VmInfo::name)).toList();
+    }
+
+    public VmInfo get(UUID uuid) {
+        return info(find(uuid));
+    }
+
+    /** The VM's files, for consoles and diagnostics. */
+    public VmPaths paths(UUID uuid) {
+        return find(uuid).paths;
+    }
+
+    public HostFacts hostFacts() {
+        HostProbe.Memory mem = probe.memory();
+        int running;
+        synchronized (registry) {
+            running = (int) vms.values().stream().filter(v -> v.pid != null).count();
+        }
+        return new HostFacts(probe.hostname(), probe.cpuCount(), probe.cpuModel(), mem.total(), mem.free(),
+                mem.available(), freeForVms(mem, null), probe.freeSpace(config.stateDir()), probe.kvm(),
+                probe.resolve(Accelerator.AUTO), qemuVersion(), running);
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /** Registers a listener for VM events; returns what unregisters it. Listeners must not block. */
+    public Runnable subscribe(Consumer<VmEvent> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /** The events after {@code seq} still held (the last {@value #RECENT_EVENTS}). */
+    public List<VmEvent> eventsSince(long seq) {
+        synchronized (recent) {
+            return recent.stream().filter(e -> e.seq() > seq).toList();
+        }
+    }
+
+    private void emit(ManagedVm vm, String kind, String detail) {
+        VmEvent event = new VmEvent(eventSeq.incrementAndGet(), Instant.now(), vm.spec.uuid(), vm.spec.name(), kind, vm.state, detail);
+        synchronized (recent) {
+            recent.addLast(event);
+            while (recent.size() > RECENT_EVENTS) {
+                recent.removeFirst();
+            }
+        }
+        for (Consumer<VmEvent> l : listeners) {
+            try {
+                l.accept(event);
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "event listener failed on %s", event);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- create and destroy
+
+    /** Defines a VM on this host, halted. Nothing is written when the spec is refused. */
+    public VmInfo create(VmSpec spec) {
+        synchronized (registry) {
+            if (vms.containsKey(spec.uuid())) {
+                throw new NodeException(NodeErrorCode.VM_ALREADY_EXISTS, "vm " + spec.uuid(),
+                        "vm " + spec.uuid() + " already exists on this host: give the new VM another uuid, or omit it");
+            }
+            for (ManagedVm other : vms.values()) {
+                if (other.spec.name().equals(spec.name())) {
+                    throw new NodeException(NodeErrorCode.VM_NAME_TAKEN, "vm " + spec.name(), "a VM named '" + spec.name()
+                            + "' already exists on this host (" + other.spec.uuid() + "): choose another name");
+                }
+            }
+            checkAccelerator(spec);
+            checkFiles(spec);
+            long totalMiB = probe.memory().total() / (1024 * 1024);
+            if (spec.memoryMiB() > totalMiB - config.hostMemoryReserveMiB()) {
+                throw new NodeException(NodeErrorCode.INSUFFICIENT_MEMORY, "vm " + spec.name(), "vm " + spec.name() + " asks for "
+                        + spec.memoryMiB() + " MiB but this host has " + totalMiB + " MiB in all, " + config.hostMemoryReserveMiB()
+                        + " MiB of it kept for the host: give it less memory");
+            }
+            ManagedVm vm = new ManagedVm(spec, VmPaths.of(config, spec.uuid()));
+            createPrivateDir(vm.paths.stateDir());
+            try {
+                persist(vm);
+            } catch (RuntimeException e) {
+                Processes.deleteTree(vm.paths.stateDir());
+                throw e;
+            }
+            vms.put(spec.uuid(), vm);
+            LOG.infof("%s: created (%d vCPU, %d MiB, %d disk(s))", vm.label(), spec.vcpus(), spec.memoryMiB(), spec.disks().size());
+            emit(vm, "add", "created");
+            return info(vm);
+        }
+    }
+
+    /** Removes a halted, crashed or suspended VM from this host with its state files (not its disks). */
+    public void destroy(UUID uuid) {
+        operate(uuid, "destroy", EnumSet.of(HALTED, CRASHED, SUSPENDED), vm -> {
+            synchronized (registry) {
+                vms.remove(uuid);
+            }
+            Processes.deleteTree(vm.paths.stateDir());
+            Processes.deleteTree(vm.paths.runDir());
+            LOG.infof("%s: destroyed", vm.label());
+            emit(vm, "del", "destroyed");
+        });
+    }
+
+    // ---------------------------------------------------------------- power operations
+
+    /** Starts QEMU for a halted or crashed VM and runs the guest. */
+    public VmInfo start(UUID uuid) {
+        return operate(uuid, "start", EnumSet.of(HALTED, CRASHED), vm -> {
+            launch(vm, false);
+            cont(vm);
+            setState(vm, RUNNING, "started");
+        });
+    }
+
+    /**
+     * Shuts a VM down. Clean: the ACPI power button, then a hard stop when the guest has not
+     * powered off within the timeout. Hard: QEMU ends at once. A hard shutdown of a suspended VM
+     * discards its saved state; of a crashed one, acknowledges the crash.
+     */
+    public VmInfo shutdown(UUID uuid, ShutdownRequest request) {
+        boolean force = request != null && request.force();
+        Set<VmPowerState> allowed = force ? EnumSet.of(RUNNING, PAUSED, SUSPENDED, CRASHED) : EnumSet.of(RUNNING);
+        return operate(uuid, force ? "hard_shutdown" : "clean_shutdown", allowed, vm -> {
+            switch (vm.state) {
+                case SUSPENDED -> {
+                    Files.deleteIfExists(vm.paths.suspendImage());
+                    setState(vm, HALTED, "suspended state discarded");
+                }
+                case CRASHED -> setState(vm, HALTED, "crash acknowledged");
+                default -> {
+                    powerOff(vm, force, timeout(request));
+                    setState(vm, HALTED, force ? "hard shutdown" : "shut down");
+                }
+            }
+        });
+    }
+
+    /** Reboots: clean = clean shutdown (hard after the timeout) and a fresh start; hard = the reset button. */
+    public VmInfo reboot(UUID uuid, ShutdownRequest request) {
+        boolean force = request != null && request.force();
+        Set<VmPowerState> allowed = force ? EnumSet.of(RUNNING, PAUSED) : EnumSet.of(RUNNING);
+        return operate(uuid, force ? "hard_reboot" : "clean_reboot", allowed, vm -> {
+            if (force) {
+                qmp(vm, new QmpCommand.SystemReset());
+                emit(vm, "mod", "hard reboot (reset)");
+            } else {
+                powerOff(vm, false, timeout(request));
+                launch(vm, false);
+                cont(vm);
+                setState(vm, RUNNING, "rebooted");
+            }
+        });
+    }
+
+    public VmInfo pause(UUID uuid) {
+        return operate(uuid, "pause", EnumSet.of(RUNNING), vm -> {
+            qmp(vm, new QmpCommand.Stop());
+            setState(vm, PAUSED, "paused");
+        });
+    }
+
+    public VmInfo unpause(UUID uuid) {
+        return operate(uuid, "unpause", EnumSet.of(PAUSED), vm -> {
+            cont(vm);
+            setState(vm, RUNNING, "unpaused");
+        });
+    }
+
+    /** Saves the VM's memory and device state to a file in its state directory and ends QEMU. */
+    public VmInfo suspend(UUID uuid) {
+        return operate(uuid, "suspend", EnumSet.of(RUNNING, PAUSED), vm -> {
+            new SuspendImage(vm.paths, vm.label()).save(qmpOf(vm), vm.state == RUNNING);
+            stopQemu(vm, Duration.ofSeconds(30));
+            setState(vm, SUSPENDED, "suspended to " + vm.paths.suspendImage());
+        });
+    }
+
+    /** Starts QEMU from the suspend image; the guest continues where it was. */
+    public VmInfo resume(UUID uuid) {
+        return operate(uuid, "resume", EnumSet.of(SUSPENDED), vm -> {
+            if (!Files.isRegularFile(vm.paths.suspendImage())) {
+                throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label()
+                        + ": its suspend image " + vm.paths.suspendImage() + " is missing: hard-shutdown the VM to discard the suspended state");
+            }
+            launch(vm, true);
+            try {
+                new SuspendImage(vm.paths, vm.label()).restore(qmpOf(vm));
+                cont(vm);
+            } catch (Exception e) {
+                killAndClean(vm);
+                throw e;
+            }
+            Files.deleteIfExists(vm.paths.suspendImage());
+            setState(vm, RUNNING, "resumed");
+        });
+    }
+
+    // ---------------------------------------------------------------- the engine
+
+    /** Runs one operation on a VM, refusing it when another runs or the state forbids it; answers the VM after it. */
+    private VmInfo operate(UUID uuid, String operation, Set<VmPowerState> allowed, Operation body) {
+        ManagedVm vm = find(uuid);
+        synchronized (vm) {
+            if (vm.operation != null) {
+                throw new NodeException(NodeErrorCode.VM_BUSY, vm.label(), vm.label() + ": operation '" + vm.operation
+                        + "' is in progress: wait for it to finish, then retry '" + operation + "'");
+            }
+            if (!allowed.contains(vm.state)) {
+                throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label() + " is "
+                        + vm.state.name().toLowerCase() + ": '" + operation + "' needs a VM that is "
+                        + String.join(" or ", allowed.stream().map(s -> s.name().toLowerCase()).toList()));
+            }
+            vm.operation = operation;
+        }
+        try {
+            body.run(vm);
+        } catch (NodeException e) {
+            LOG.warnf("%s: %s refused or failed: %s", vm.label(), operation, e.getMessage());
+            throw e;
+        } catch (QmpException e) {
+            throw new NodeException(e instanceof QmpException.Timeout ? NodeErrorCode.TIMEOUT : NodeErrorCode.QMP_ERROR,
+                    vm.label(), vm.label() + ": " + operation + " failed: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new NodeException(NodeErrorCode.INTERNAL, vm.label(), vm.label() + ": " + operation + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NodeException(NodeErrorCode.INTERNAL, vm.label(), vm.label() + ": " + operation + " interrupted", e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new NodeException(NodeErrorCode.INTERNAL, vm.label(), vm.label() + ": " + operation + " failed: " + e, e);
+        } finally {
+            synchronized (vm) {
+                vm.operation = null;
+            }
+        }
+        return info(vm);
+    }
+
+    /**
+     * Starts QEMU paused ({@code -S}) and connects to its QMP socket. On any failure no process
+     * and no runtime directory remain.
+     */
+    private void launch(ManagedVm vm, boolean incoming) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        VmSpec spec = vm.spec;
+        Accelerator accel = checkAccelerator(spec);
+        checkFiles(spec);
+        checkMemory(vm);
+        killStale(vm);
+        Path run = vm.paths.runDir();
+        createPrivateDir(run);
+        createPrivateDir(vm.paths.stateDir());
+        List<String> args = QemuCommandLine.build(config.qemuBinary(), spec, accel, vm.paths, incoming);
+        long tChecked = System.nanoTime();
+        LOG.debugf("%s: %s", vm.label(), args);
+        Process parent;
+        try {
+            parent = new ProcessBuilder(args)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(vm.paths.startErrors().toFile())
+                    .start();
+        } catch (IOException e) {
+            Processes.deleteTree(run);
+            throw new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(), vm.label() + ": cannot run "
+                    + config.qemuBinary() + ": " + e.getMessage() + " (is qemu-system-x86 installed?)", e);
+        }
+        if (!parent.waitFor(config.qemuStartTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            parent.destroyForcibly();
+            killAndClean(vm);
+            throw new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(), vm.label() + ": QEMU did not finish starting within "
+                    + config.qemuStartTimeout().toSeconds() + " s");
+        }
+        if (parent.exitValue() != 0) {
+            // QEMU writes its errors to the -D log once that is open, to stderr before.
+            List<String> lines = new ArrayList<>(Processes.tail(vm.paths.startErrors(), LOG_TAIL_LINES));
+            lines.addAll(Processes.tail(vm.paths.qemuLog(), LOG_TAIL_LINES));
+            String message = String.join("\n", lines).strip();
+            killAndClean(vm);
+            throw new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(), vm.label() + ": QEMU refused to start: "
+                    + (message.isEmpty() ? "exit code " + parent.exitValue() : message));
+        }
+        long tDaemonized = System.nanoTime();
+        Long pid = Processes.readPid(vm.paths.pidFile());
+        if (pid == null) {
+            killAndClean(vm);
+            throw new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(), vm.label() + ": QEMU started but wrote no pidfile");
+        }
+        QmpClient qmp;
+        try {
+            qmp = QmpClient.connect(vm.paths.qmpSocket(), spec.name(), QMP_TIMEOUT);
+        } catch (IOException | QmpException e) {
+            Processes.kill(pid);
+            Processes.deleteTree(run);
+            throw new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(), vm.label() + ": QEMU (pid " + pid
+                    + ") does not answer on its QMP socket: " + e.getMessage(), e);
+        }
+        synchronized (vm) {
+            attach(vm, qmp, pid, accel.qemuName());
+            vm.startedAt = Instant.now();
+            vm.crashReason = null;
+            vm.logTail = List.of();
+        }
+        LOG.infof("%s: qemu started, pid %d, accelerator %s (checks %d ms, qemu init %d ms, qmp %d ms)", vm.label(), pid,
+                accel.qemuName(), (tChecked - t0) / 1_000_000, (tDaemonized - tChecked) / 1_000_000,
+                (System.nanoTime() - tDaemonized) / 1_000_000);
+    }
+
+    private void attach(ManagedVm vm, QmpClient qmp, long pid, String accelerator) {
+        vm.qmp = qmp;
+        vm.pid = pid;
+        vm.accelerator = accelerator;
+        vm.shutdownReason = null;
+        vm.expectExit = false;
+        vm.exited = new java.util.concurrent.CompletableFuture<>();
+        qmp.onEvent(event -> onQmpEvent(vm, qmp, event));
+        qmp.onClose(() -> onQmpClosed(vm, qmp, pid));
+    }
+
+    private void onQmpEvent(ManagedVm vm, QmpClient qmp, QmpEvent event) {
+        LOG.debugf("%s: qmp event %s %s", vm.label(), event.name(), event.data());
+        synchronized (vm) {
+            if (vm.qmp != qmp) {
+                return;
+            }
+            switch (event.name()) {
+                case "SHUTDOWN" -> vm.shutdownReason = event.data().path("reason").asText("unknown");
+                case "STOP" -> {
+                    if (vm.operation == null && vm.state == RUNNING) {
+                        setState(vm, PAUSED, "qemu stopped the vCPUs");
+                    }
+                }
+                case "RESUME" -> {
+                    if (vm.operation == null && vm.state == PAUSED) {
+                        setState(vm, RUNNING, "qemu resumed the vCPUs");
+                    }
+                }
+                case "RESET" -> {
+                    if (vm.operation == null) {
+                        emit(vm, "mod", "guest reset");
+                    }
+                }
+                default -> {
+                    // block jobs, migration: followed by the operations that start them
+                }
+            }
+        }
+    }
+
+    /** QEMU's QMP connection ended: it exited, was killed, or crashed. */
+    private void onQmpClosed(ManagedVm vm, QmpClient qmp, long pid) {
+        if (qmp.closedLocally()) {
+            return;
+        }
+        if (!Processes.awaitExit(pid, Duration.ofSeconds(10))) {
+            LOG.warnf("%s: QMP closed but qemu (pid %d) still runs: killing it", vm.label(), pid);
+            Processes.kill(pid);
+        }
+        synchronized (vm) {
+            if (vm.qmp != qmp) {
+                return;
+            }
+            vm.qmp = null;
+            vm.pid = null;
+            vm.startedAt = null;
+            List<String> tail = Processes.tail(vm.paths.qemuLog(), LOG_TAIL_LINES);
+            Processes.deleteTree(vm.paths.runDir());
+            if (!vm.expectExit) {
+                if (vm.shutdownReason != null) {
+                    LOG.infof("%s: qemu exited after a shutdown (%s)", vm.label(), vm.shutdownReason);
+                    setState(vm, HALTED, "powered off (" + vm.shutdownReason + ")");
+                } else {
+                    vm.crashReason = "QEMU (pid " + pid + ") exited unexpectedly: killed, or it aborted";
+                    vm.logTail = tail;
+                    LOG.warnf("%s: crashed: %s; last qemu log lines: %s", vm.label(), vm.crashReason, tail);
+                    setState(vm, CRASHED, vm.crashReason);
+                }
+            }
+            vm.expectExit = false;
+            vm.exited.complete(null);
+        }
+    }
+
+    private void cont(ManagedVm vm) throws QmpException {
+        qmp(vm, new QmpCommand.Cont());
+    }
+
+    private <R> R qmp(ManagedVm vm, QmpCommand<R> command) throws QmpException {
+        return qmpOf(vm).execute(command, QMP_TIMEOUT);
+    }
+
+    private QmpClient qmpOf(ManagedVm vm) {
+        synchronized (vm) {
+            if (vm.qmp == null) {
+                throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label() + ": QEMU is not running");
+            }
+            return vm.qmp;
+        }
+    }
+
+    /** Clean: ACPI power button and wait; hard (or after the timeout): {@link #stopQemu}. */
+    private void powerOff(ManagedVm vm, boolean force, Duration timeout) throws Exception {
+        if (!force) {
+            java.util.concurrent.CompletableFuture<Void> exited;
+            synchronized (vm) {
+                vm.expectExit = true;
+                exited = vm.exited;
+            }
+            qmp(vm, new QmpCommand.SystemPowerdown());
+            try {
+                exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                LOG.infof("%s: guest powered off", vm.label());
+                return;
+            } catch (TimeoutException e) {
+                LOG.infof("%s: guest did not power off within %d s after the ACPI power button: stopping it hard",
+                        vm.label(), timeout.toSeconds());
+            }
+        }
+        stopQemu(vm, Duration.ofSeconds(15));
+    }
+
+    /** Ends QEMU: QMP {@code quit} (disks flushed), SIGKILL when it does not go. */
+    private void stopQemu(ManagedVm vm, Duration timeout) throws InterruptedException {
+        java.util.concurrent.CompletableFuture<Void> exited;
+        QmpClient qmp;
+        Long pid;
+        synchronized (vm) {
+            vm.expectExit = true;
+            exited = vm.exited;
+            qmp = vm.qmp;
+            pid = vm.pid;
+        }
+        if (qmp == null) {
+            return;
+        }
+        try {
+            qmp.execute(new QmpCommand.Quit(), QMP_TIMEOUT);
+        } catch (QmpException.ConnectionClosed e) {
+            // it went away while quitting: that's the goal
+        } catch (QmpException e) {
+            LOG.warnf("%s: quit failed (%s): killing qemu", vm.label(), e.getMessage());
+            Processes.kill(pid);
+        }
+        try {
+            exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            LOG.warnf("%s: qemu (pid %d) did not exit within %d s: killing it", vm.label(), pid, timeout.toSeconds());
+            Processes.kill(pid);
+            qmp.close();
+            synchronized (vm) {
+                vm.qmp = null;
+                vm.pid = null;
+                vm.startedAt = null;
+                vm.expectExit = false;
+            }
+            Processes.deleteTree(vm.paths.runDir());
+        }
+    }
+
+    /** Kills this VM's QEMU if one runs (found through the pidfile) and removes the runtime directory. */
+    private void killAndClean(ManagedVm vm) {
+        QmpClient qmp;
+        synchronized (vm) {
+            qmp = vm.qmp;
+            vm.expectExit = true;
+        }
+        Long pid = Processes.readPid(vm.paths.pidFile());
+        if (pid != null && Processes.isQemuOf(pid, vm.spec.uuid())) {
+            Processes.kill(pid);
+        }
+        if (qmp != null) {
+            qmp.close();
+        }
+        synchronized (vm) {
+            vm.qmp = null;
+            vm.pid = null;
+            vm.startedAt = null;
+            vm.expectExit = false;
+        }
+        Processes.deleteTree(vm.paths.runDir());
+    }
+
+    /** A QEMU of this VM left from before (unreachable over QMP) must never run beside a new one. */
+    private void killStale(ManagedVm vm) {
+        Long pid = Processes.readPid(vm.paths.pidFile());
+        if (pid != null && Processes.isAlive(pid) && Processes.isQemuOf(pid, vm.spec.uuid())) {
+            LOG.warnf("%s: killing a stale qemu (pid %d) before starting", vm.label(), pid);
+            Processes.kill(pid);
+        }
+        Processes.deleteTree(vm.paths.runDir());
+    }
+
+    private void setState(ManagedVm vm, VmPowerState state, String detail) {
+        synchronized (vm) {
+            vm.state = state;
+            persist(vm);
+            emit(vm, "mod", detail);
+        }
+    }
+
+    private Duration timeout(ShutdownRequest request) {
+        return request != null && request.timeoutSeconds() != null
+                ? Duration.ofSeconds(request.timeoutSeconds()) : config.cleanShutdownTimeout();
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    private Accelerator checkAccelerator(VmSpec spec) {
+        Accelerator accel = probe.resolve(spec.accelerator());
+        if (accel == Accelerator.KVM) {
+            HostFacts.KvmInfo kvm = probe.kvm();
+            if (!kvm.usable()) {
+                throw new NodeException(NodeErrorCode.ACCELERATOR_UNAVAILABLE, "vm " + spec.name(), "vm " + spec.name()
+                        + " asks for KVM, which is unusable on this host (" + kvm.reason() + "): set its accelerator to auto or tcg");
+            }
+        }
+        return accel;
+    }
+
+    private static void checkFiles(VmSpec spec) {
+        for (DiskSpec disk : spec.disks()) {
+            String path = disk.localPath();
+            if (path != null && !Files.exists(Path.of(path))) {
+                throw new NodeException(NodeErrorCode.DISK_NOT_FOUND, "disk " + disk.id(), "vm " + spec.name() + ": disk "
+                        + disk.id() + " refers to " + path + ", which does not exist: create the disk or fix its path");
+            }
+        }
+        if (spec.boot() != null) {
+            for (String file : new String[] {spec.boot().kernel(), spec.boot().initrd()}) {
+                if (file != null && !Files.isRegularFile(Path.of(file))) {
+                    throw new NodeException(NodeErrorCode.INVALID_SPEC, "vm " + spec.name(), "vm " + spec.name()
+                            + ": boot file " + file + " does not exist on this host: fix the kernel/initrd path");
+                }
+            }
+        }
+    }
+
+    private void checkMemory(ManagedVm vm) {
+        HostProbe.Memory mem = probe.memory();
+        long free = freeForVms(mem, vm.spec.uuid());
+        long needed = vm.spec.memoryMiB() * 1024 * 1024;
+        if (needed > free) {
+            throw new NodeException(NodeErrorCode.INSUFFICIENT_MEMORY, vm.label(), vm.label() + " needs "
+                    + vm.spec.memoryMiB() + " MiB but this host has " + free / (1024 * 1024)
+                    + " MiB free for VMs: give the VM less memory, or stop other VMs on this host");
+        }
+    }
+
+    /**
+     * Memory a new VM may take: what the kernel has available, less the host reserve, and never more
+     * than total memory less the reserve and what running VMs were promised.
+     */
+    private long freeForVms(HostProbe.Memory mem, UUID except) {
+        long reserve = config.hostMemoryReserveMiB() * 1024 * 1024;
+        long promised = 0;
+        for (ManagedVm v : vms.values()) {
+            if (v.pid != null && !v.spec.uuid().equals(except)) {
+                promised += v.spec.memoryMiB() * 1024 * 1024;
+            }
+        }
+        return Math.max(0, Math.min(mem.available() - reserve, mem.total() - reserve - promised));
+    }
+
+    // ---------------------------------------------------------------- persistence and adoption
+
+    private void persist(ManagedVm vm) {
+        VmRecord rec = new VmRecord(vm.spec, vm.state, vm.crashReason, vm.logTail);
+        Path file = vm.paths.record();
+        Path tmp = file.resolveSibling("vm.json.tmp");
+        try {
+            Files.createDirectories(file.getParent());
+            JSON.writeValue(tmp.toFile(), rec);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(vm.label() + ": cannot save its state in " + file, e);
+        }
+    }
+
+    private void loadAndAdopt() {
+        List<Path> dirs;
+        try (var list = Files.list(config.stateDir())) {
+            dirs = list.filter(Files::isDirectory).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the VM state directory " + config.stateDir(), e);
+        }
+        for (Path dir : dirs) {
+            Path file = dir.resolve("vm.json");
+            if (!Files.isRegularFile(file)) {
+                continue;
+            }
+            VmRecord rec;
+            try {
+                rec = JSON.readValue(file.toFile(), VmRecord.class);
+            } catch (IOException e) {
+                LOG.errorf("cannot read %s, skipping that VM: %s", file, e.getMessage());
+                continue;
+            }
+            ManagedVm vm = new ManagedVm(rec.spec(), VmPaths.of(config, rec.spec().uuid()));
+            vm.state = rec.powerState();
+            vm.crashReason = rec.crashReason();
+            vm.logTail = rec.qemuLogTail();
+            vms.put(rec.spec().uuid(), vm);
+            adopt(vm);
+        }
+        LOG.infof("VM store %s: %d VM(s), %d running", config.stateDir(), vms.size(),
+                vms.values().stream().filter(v -> v.pid != null).count());
+    }
+
+    private void adopt(ManagedVm vm) {
+        Long pid = Processes.readPid(vm.paths.pidFile());
+        boolean wasRunning = vm.state == RUNNING || vm.state == PAUSED || Files.exists(vm.paths.runDir());
+        if (pid != null && Processes.isAlive(pid) && Processes.isQemuOf(pid, vm.spec.uuid())) {
+            try {
+                QmpClient qmp = QmpClient.connect(vm.paths.qmpSocket(), vm.spec.name(), QMP_TIMEOUT);
+                QmpCommand.UuidInfo uuid = qmp.execute(new QmpCommand.QueryUuid(), QMP_TIMEOUT);
+                if (!vm.spec.uuid().toString().equalsIgnoreCase(uuid.UUID())) {
+                    qmp.close();
+                    throw new IOException("QMP reports uuid " + uuid.UUID());
+                }
+                QmpCommand.StatusInfo status = qmp.execute(new QmpCommand.QueryStatus(), QMP_TIMEOUT);
+                String accel = commandLineAccelerator(pid);
+                synchronized (vm) {
+                    attach(vm, qmp, pid, accel);
+                    vm.startedAt = processStart(pid);
+                    vm.state = status.running() ? RUNNING : PAUSED;
+                    persist(vm);
+                }
+                LOG.infof("%s: adopted qemu pid %d (%s)", vm.label(), pid, status.status());
+                emit(vm, "mod", "adopted (" + status.status() + ")");
+                if (!qmp.isOpen()) {
+                    onQmpClosed(vm, qmp, pid);
+                }
+                return;
+            } catch (IOException | QmpException e) {
+                LOG.errorf("%s: qemu pid %d runs but cannot be adopted over QMP (%s); it will be killed before any new start",
+                        vm.label(), pid, e.getMessage());
+                vm.state = CRASHED;
+                vm.crashReason = "QEMU (pid " + pid + ") runs but does not answer QMP: " + e.getMessage();
+                persist(vm);
+                return;
+            }
+        }
+        if (wasRunning) {
+            vm.state = CRASHED;
+            vm.crashReason = "QEMU exited while the agent was not running";
+            vm.logTail = Processes.tail(vm.paths.qemuLog(), LOG_TAIL_LINES);
+            Processes.deleteTree(vm.paths.runDir());
+            LOG.warnf("%s: %s", vm.label(), vm.crashReason);
+            persist(vm);
+        }
+    }
+
+    private static String commandLineAccelerator(long pid) {
+        try {
+            String[] args = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"))).split("\0");
+            for (int i = 0; i + 1 < args.length; i++) {
+                if (args[i].equals("-accel")) {
+                    return args[i + 1];
+                }
+            }
+        } catch (IOException ignored) {
+            // unknown
+        }
+        return null;
+    }
+
+    private static Instant processStart(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().startInstant()).orElse(null);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private ManagedVm find(UUID uuid) {
+        ManagedVm vm = vms.get(uuid);
+        if (vm == null) {
+            throw new NodeException(NodeErrorCode.VM_NOT_FOUND, "vm " + uuid, "vm " + uuid + " is not on this host: list VMs with GET /api/v1/vms");
+        }
+        return vm;
+    }
+
+    private VmInfo info(ManagedVm vm) {
+        synchronized (vm) {
+            return new VmInfo(vm.spec.uuid(), vm.spec.name(), vm.state, vm.pid, vm.pid == null ? null : vm.accelerator,
+                    vm.startedAt, vm.operation, vm.state == CRASHED ? vm.crashReason : null,
+                    vm.state == CRASHED ? vm.logTail : List.of(), vm.spec);
+        }
+    }
+
+    private String qemuVersion() {
+        for (ManagedVm vm : vms.values()) {
+            QmpClient qmp = vm.qmp;
+            if (qmp != null && qmp.greeting() != null) {
+                var q = qmp.greeting().path("version").path("qemu");
+                return q.path("major").asInt() + "." + q.path("minor").asInt() + "." + q.path("micro").asInt();
+            }
+        }
+        return QemuVersion.of(config.qemuBinary());
+    }
+
+    private static void createPrivateDir(Path dir) {
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create directory " + dir, e);
+        }
+    }
+
+    /** Disconnects from every QEMU; the VMs keep running and a new manager adopts them. */
+    @Override
+    public void close() {
+        for (ManagedVm vm : vms.values()) {
+            QmpClient qmp;
+            synchronized (vm) {
+                qmp = vm.qmp;
+            }
+            if (qmp != null) {
+                qmp.close();
+            }
+        }
+    }
+
+    /** For tests and shutdown: the uuids of VMs with a QEMU process. */
+    public List<UUID> runningVms() {
+        List<UUID> out = new ArrayList<>();
+        for (ManagedVm vm : vms.values()) {
+            if (vm.pid != null) {
+                out.add(vm.spec.uuid());
+            }
+        }
+        return out;
+    }
+}
