@@ -57,6 +57,9 @@ public final class QemuCommandLine {
         a.addAll(List.of("-device", "VGA,id=video0"));
         a.addAll(List.of("-vnc", "unix:" + paths.vncSocket()));
         for (DiskSpec disk : spec.disks()) {
+            for (String secretId : disk.secrets().keySet()) {
+                a.addAll(List.of("-object", "secret,id=" + secretId + ",format=raw,file=" + paths.secretsDir().resolve(secretId)));
+            }
             addDisk(a, disk);
         }
         int index = 0;

@@ -384,6 +384,7 @@ public final class VmManager implements AutoCloseable {
         Path run = vm.paths.runDir();
         createPrivateDir(run);
         createPrivateDir(vm.paths.stateDir());
+        writeSecrets(vm);
         List<String> args = QemuCommandLine.build(config.qemuBinary(), spec, accel, vm.paths, incoming);
         long tChecked = System.nanoTime();
         LOG.debugf("%s: %s", vm.label(), args);
@@ -429,6 +430,7 @@ public final class VmManager implements AutoCloseable {
             throw new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(), vm.label() + ": QEMU (pid " + pid
                     + ") does not answer on its QMP socket: " + e.getMessage(), e);
         }
+        Processes.deleteTree(vm.paths.secretsDir()); // QEMU has read them
         synchronized (vm) {
             attach(vm, qmp, pid, accel.qemuName());
             vm.startedAt = Instant.now();
@@ -438,6 +440,23 @@ public final class VmManager implements AutoCloseable {
         LOG.infof("%s: qemu started, pid %d, accelerator %s (checks %d ms, qemu init %d ms, qmp %d ms)", vm.label(), pid,
                 accel.qemuName(), (tChecked - t0) / 1_000_000, (tDaemonized - tChecked) / 1_000_000,
                 (System.nanoTime() - tDaemonized) / 1_000_000);
+    }
+
+    /** Disk secrets go to files only root can read, which QEMU reads at start; never to its command line. */
+    private static void writeSecrets(ManagedVm vm) throws IOException {
+        for (DiskSpec disk : vm.spec.disks()) {
+            for (Map.Entry<String, String> secret : disk.secrets().entrySet()) {
+                Path dir = vm.paths.secretsDir();
+                if (!Files.isDirectory(dir)) {
+                    Files.createDirectories(dir);
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                }
+                Path file = dir.resolve(secret.getKey());
+                Files.deleteIfExists(file);
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(file, secret.getValue());
+            }
+        }
     }
 
     private void attach(ManagedVm vm, QmpClient qmp, long pid, String accelerator) {
@@ -453,22 +472,17 @@ public final class VmManager implements AutoCloseable {
 
     private void onQmpEvent(ManagedVm vm, QmpClient qmp, QmpEvent event) {
         LOG.debugf("%s: qmp event %s %s", vm.label(), event.name(), event.data());
+        if (event.name().equals("STOP") || event.name().equals("RESUME")) {
+            // May be the late echo of an operation's own stop/cont: ask QEMU what is true now.
+            syncRunState(vm, qmp);
+            return;
+        }
         synchronized (vm) {
             if (vm.qmp != qmp) {
                 return;
             }
             switch (event.name()) {
                 case "SHUTDOWN" -> vm.shutdownReason = event.data().path("reason").asText("unknown");
-                case "STOP" -> {
-                    if (vm.operation == null && vm.state == RUNNING) {
-                        setState(vm, PAUSED, "qemu stopped the vCPUs");
-                    }
-                }
-                case "RESUME" -> {
-                    if (vm.operation == null && vm.state == PAUSED) {
-                        setState(vm, RUNNING, "qemu resumed the vCPUs");
-                    }
-                }
                 case "RESET" -> {
                     if (vm.operation == null) {
                         emit(vm, "mod", "guest reset");
@@ -477,6 +491,30 @@ public final class VmManager implements AutoCloseable {
                 default -> {
                     // block jobs, migration: followed by the operations that start them
                 }
+            }
+        }
+    }
+
+    /** Sets RUNNING or PAUSED from QEMU's own run state, unless an operation owns the VM by then. */
+    private void syncRunState(ManagedVm vm, QmpClient qmp) {
+        synchronized (vm) {
+            if (vm.qmp != qmp || vm.operation != null) {
+                return;
+            }
+        }
+        QmpCommand.StatusInfo status;
+        try {
+            status = qmp.execute(new QmpCommand.QueryStatus(), QMP_TIMEOUT);
+        } catch (QmpException e) {
+            return; // QEMU is going away: the close handler reports it
+        }
+        synchronized (vm) {
+            if (vm.qmp != qmp || vm.operation != null || (vm.state != RUNNING && vm.state != PAUSED)) {
+                return;
+            }
+            VmPowerState now = status.running() ? RUNNING : PAUSED;
+            if (now != vm.state) {
+                setState(vm, now, "qemu " + (status.running() ? "resumed" : "stopped") + " the vCPUs (" + status.status() + ")");
             }
         }
     }
@@ -816,7 +854,7 @@ public final class VmManager implements AutoCloseable {
         synchronized (vm) {
             return new VmInfo(vm.spec.uuid(), vm.spec.name(), vm.state, vm.pid, vm.pid == null ? null : vm.accelerator,
                     vm.startedAt, vm.operation, vm.state == CRASHED ? vm.crashReason : null,
-                    vm.state == CRASHED ? vm.logTail : List.of(), vm.spec);
+                    vm.state == CRASHED ? vm.logTail : List.of(), vm.spec.redacted());
         }
     }
 

@@ -36,6 +36,11 @@ public record VmPaths(Path runDir, Path stateDir) {
         return runDir.resolve("start.err");
     }
 
+    /** Private files holding the disks' secrets for QEMU's {@code secret} objects. */
+    public Path secretsDir() {
+        return runDir.resolve("secrets");
+    }
+
     /** A socket for streaming a suspend image in or out. */
     public Path stateSocket() {
         return runDir.resolve("state.sock");

@@ -214,6 +214,22 @@ class CounterGuestPowerIT {
     }
 
     @Test
+    void diskSecretsReachQemuThroughPrivateFilesOnly() throws Exception {
+        VmSpec base = host.counterSpec("secret");
+        var d = base.disks().get(0);
+        VmSpec spec = new VmSpec(base.uuid(), base.name(), 1, 32, null,
+                List.of(new io.atoll.node.api.DiskSpec(d.id(), d.format(), d.source(), d.formatOptions(), false, d.bus(), 0,
+                        java.util.Map.of("chap-disk0", "s3cr3t-value"))), List.of(), null, null);
+        VmInfo vm = host.createAndStart(spec);
+        String cmdline = Files.readString(java.nio.file.Path.of("/proc", vm.pid().toString(), "cmdline"));
+        assertThat(cmdline).contains("secret,id=chap-disk0").doesNotContain("s3cr3t-value");
+        assertThat(vm.spec().disks().get(0).secrets()).containsExactly(java.util.Map.entry("chap-disk0", "***"));
+        assertThat(vm.spec().toString()).doesNotContain("s3cr3t-value");
+        assertThat(host.manager.paths(spec.uuid()).secretsDir()).doesNotExist();
+        host.manager.shutdown(spec.uuid(), new ShutdownRequest(true, null));
+    }
+
+    @Test
     void eventsFollowEachChange() throws Exception {
         long from = host.manager.eventsSince(0).stream().mapToLong(VmEvent::seq).max().orElse(0);
         VmSpec spec = host.counterSpec("events");

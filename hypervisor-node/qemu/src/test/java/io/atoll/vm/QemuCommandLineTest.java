@@ -60,7 +60,7 @@ class QemuCommandLineTest {
     }
 
     @Test
-    void disksAreBlockdevNodePairsAndNicsGetStableMacs() {
+    void disksAreBlockdevNodePairsAndNicsGetStableMacs() throws Exception {
         DiskSpec qcow = DiskSpec.file("disk0", "/srv/a b.qcow2", "qcow2", 1);
         DiskSpec window = new DiskSpec("disk1", "raw", Map.of("driver", "host_device", "filename", "/dev/loop0"),
                 Map.of("offset", 1048576, "size", 4194304), true, DiskSpec.DiskBus.IDE, null);
@@ -69,8 +69,10 @@ class QemuCommandLineTest {
         List<String> a = QemuCommandLine.build("qemu", spec("vm", List.of(qcow, window), List.of(user, tap), null),
                 Accelerator.TCG, paths, false);
 
-        assertThat(after(a, "-blockdev", 0)).isEqualTo("{\"driver\":\"file\",\"filename\":\"/srv/a b.qcow2\",\"node-name\":\"disk0-file\",\"read-only\":false}");
-        assertThat(after(a, "-blockdev", 1)).isEqualTo("{\"driver\":\"qcow2\",\"node-name\":\"disk0\",\"file\":\"disk0-file\",\"read-only\":false}");
+        assertThat(json(after(a, "-blockdev", 0))).isEqualTo(Map.of("driver", "file", "filename", "/srv/a b.qcow2",
+                "node-name", "disk0-file", "read-only", false));
+        assertThat(json(after(a, "-blockdev", 1))).isEqualTo(Map.of("driver", "qcow2", "node-name", "disk0",
+                "file", "disk0-file", "read-only", false));
         assertThat(after(a, "-device", 1)).isEqualTo("virtio-blk-pci,id=disk0,drive=disk0,bootindex=1");
         assertThat(after(a, "-blockdev", 3)).contains("\"driver\":\"raw\"", "\"offset\":1048576", "\"size\":4194304", "\"read-only\":true");
         assertThat(after(a, "-device", 2)).isEqualTo("ide-hd,id=disk1,drive=disk1");
@@ -81,6 +83,20 @@ class QemuCommandLineTest {
         assertThat(mac).matches("52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}");
         assertThat(after(a, "-device", 3)).isEqualTo("virtio-net-pci,id=nic0,netdev=nic0-net,mac=" + mac);
         assertThat(after(a, "-device", 4)).isEqualTo("e1000,id=nic1,netdev=nic1-net,mac=52:54:00:aa:bb:cc");
+    }
+
+    private static Map<String, Object> json(String text) throws Exception {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readValue(text,
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+    }
+
+    @Test
+    void secretsAreObjectsReadFromFiles() {
+        DiskSpec d = new DiskSpec("disk0", "raw", Map.of("driver", "iscsi", "password-secret", "chap-0"), null, false, null, null,
+                Map.of("chap-0", "pw"));
+        List<String> a = QemuCommandLine.build("qemu", spec("vm", List.of(d), List.of(), null), Accelerator.TCG, paths, false);
+        assertThat(after(a, "-object", 0)).isEqualTo("secret,id=chap-0,format=raw,file=/run/atoll/vms/x/secrets/chap-0");
+        assertThat(String.join(" ", a)).doesNotContain("pw,").doesNotContain("=pw");
     }
 
     @Test

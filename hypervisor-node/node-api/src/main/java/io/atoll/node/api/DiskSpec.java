@@ -17,10 +17,13 @@ import java.util.regex.Pattern;
  * @param readOnly open the disk read-only
  * @param bus how the guest sees it
  * @param bootIndex firmware boot order, lowest first; {@code null} for none
+ * @param secrets secrets the source refers to (id → value, e.g. a CHAP password named by
+ *     {@code password-secret}); handed to QEMU through private files, never on its command line,
+ *     and shown as {@code ***} by {@link #redacted()} and {@link #toString()}
  */
 public record DiskSpec(String id, String format, Map<String, Object> source,
                        Map<String, Object> formatOptions, boolean readOnly, DiskBus bus,
-                       Integer bootIndex) {
+                       Integer bootIndex, Map<String, String> secrets) {
 
     private static final Pattern ID = Pattern.compile("[a-z][a-z0-9-]{0,24}");
 
@@ -50,6 +53,34 @@ public record DiskSpec(String id, String format, Map<String, Object> source,
         if (bootIndex != null && bootIndex < 0) {
             throw new IllegalArgumentException("disk " + id + ": bootIndex must be 0 or more");
         }
+        secrets = secrets == null ? Map.of() : Map.copyOf(secrets);
+        for (String secretId : secrets.keySet()) {
+            if (!ID.matcher(secretId).matches()) {
+                throw new IllegalArgumentException("disk " + id + ": secret id '" + secretId + "' is invalid: use lower-case letters, digits or '-'");
+            }
+        }
+    }
+
+    /** A disk without secrets, as before secrets existed. */
+    public DiskSpec(String id, String format, Map<String, Object> source, Map<String, Object> formatOptions,
+                    boolean readOnly, DiskBus bus, Integer bootIndex) {
+        this(id, format, source, formatOptions, readOnly, bus, bootIndex, Map.of());
+    }
+
+    /** This disk with its secret values replaced by {@code ***}: for answers and logs. */
+    public DiskSpec redacted() {
+        if (secrets.isEmpty()) {
+            return this;
+        }
+        Map<String, String> hidden = new LinkedHashMap<>();
+        secrets.keySet().forEach(k -> hidden.put(k, "***"));
+        return new DiskSpec(id, format, source, formatOptions, readOnly, bus, bootIndex, hidden);
+    }
+
+    @Override
+    public String toString() {
+        return "DiskSpec[id=" + id + ", format=" + format + ", source=" + source + ", formatOptions=" + formatOptions
+                + ", readOnly=" + readOnly + ", bus=" + bus + ", bootIndex=" + bootIndex + ", secrets=" + secrets.keySet() + "]";
     }
 
     /** A disk image file on a local or mounted file system. */

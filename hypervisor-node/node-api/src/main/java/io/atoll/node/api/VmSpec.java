@@ -61,6 +61,15 @@ public record VmSpec(UUID uuid, String name, int vcpus, long memoryMiB, BootSpec
         }
     }
 
+    /** This spec with every disk secret shown as {@code ***}: for answers and logs. */
+    public VmSpec redacted() {
+        if (disks.stream().allMatch(d -> d.secrets().isEmpty())) {
+            return this;
+        }
+        return new VmSpec(uuid, name, vcpus, memoryMiB, boot, disks.stream().map(DiskSpec::redacted).toList(), nics,
+                accelerator, machine);
+    }
+
     /** A copy with another name and uuid, same hardware. */
     public VmSpec withIdentity(UUID newUuid, String newName) {
         return new VmSpec(newUuid, newName, vcpus, memoryMiB, boot, disks, nics, accelerator, machine);
