@@ -108,20 +108,26 @@ public final class QmpClient implements AutoCloseable {
         return greeting;
     }
 
-    /** Adds a listener for asynchronous events; it runs on this connection's dispatch thread. */
-    public void onEvent(Consumer<QmpEvent> listener) {
+    /**
+     * Adds a listener for asynchronous events; it runs on this connection's dispatch thread.
+     * Returns what removes it.
+     */
+    public Runnable onEvent(Consumer<QmpEvent> listener) {
         eventListeners.add(listener);
+        return () -> eventListeners.remove(listener);
     }
 
     /**
      * Adds a listener that runs once when the connection has ended, after every event received
-     * before the end; at once (on the dispatch thread) if it has already ended.
+     * before the end; at once (on the calling thread) if it has already ended. Returns what
+     * removes it.
      */
-    public void onClose(Runnable listener) {
+    public Runnable onClose(Runnable listener) {
         closeListeners.add(listener);
         if (closed.isDone() && closeListeners.remove(listener)) {
             listener.run();
         }
+        return () -> closeListeners.remove(listener);
     }
 
     /** Completes when the connection has ended. */

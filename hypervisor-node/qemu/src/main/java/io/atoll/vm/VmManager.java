@@ -135,6 +135,15 @@ public final class VmManager implements AutoCloseable {
         return info(find(uuid));
     }
 
+    /**
+     * One disk of a running VM, for a storage adapter to snapshot or merge images under it while
+     * the guest runs.
+     */
+    public io.atoll.storage.spi.LiveBlockDevice liveBlockDevice(UUID uuid, String diskId) {
+        ManagedVm vm = find(uuid);
+        return new QmpBlockDevice(qmpOf(vm), vm.label(), diskId);
+    }
+
     /** The VM's files, for consoles and diagnostics. */
     public VmPaths paths(UUID uuid) {
         return find(uuid).paths;

@@ -662,21 +662,15 @@ public class Qcow2Repository implements StorageRepository {
         return out;
     }
 
-    /** The position of an image in the running VM's chain, matched by its protocol options. */
+    /** The position of an image in the running VM's chain, matched by where the store locates it. */
     private int indexIn(LiveBlockDevice live, String image) {
-        Map<String, Object> wanted = store.protocol(image);
+        String wanted = store.location(image);
         List<Map<String, Object>> chain = live.chain();
         for (int k = 0; k < chain.size(); k++) {
-            if (sameImage(chain.get(k), wanted)) {
+            if (wanted.equals(chain.get(k).get("filename"))) {
                 return k;
             }
         }
         return -1;
-    }
-
-    private static boolean sameImage(Map<String, Object> a, Map<String, Object> b) {
-        Object fa = a.getOrDefault("filename", a.get("path"));
-        Object fb = b.getOrDefault("filename", b.get("path"));
-        return fa != null && fa.equals(fb);
     }
 }

@@ -11,7 +11,11 @@ import java.util.Map;
  */
 public interface LiveBlockDevice {
 
-    /** The image files QEMU has open for this disk, from the active image down to the base. */
+    /**
+     * The images QEMU has open for this disk, from the active image down to the base. Each entry
+     * has at least {@code "filename"}: QEMU's name of the image file (a path, or a URL such as
+     * {@code nfs://server/export/x.qcow2}, as the adapter's store locates it).
+     */
     List<Map<String, Object>> chain();
 
     /**

@@ -29,7 +29,8 @@ public final class TckGuest implements AutoCloseable {
         this.console = new GuestConsole(paths.consoleLog(), paths.serialSocket());
     }
 
-    static TckGuest boot(TckHosts hosts, DiskAttachment disk) {
+    /** Boots the Linux test guest with the disk as {@code disk0} and waits for its ready line. */
+    public static TckGuest boot(TckHosts hosts, DiskAttachment disk) {
         UUID uuid = UUID.randomUUID();
         VmSpec spec = new VmSpec(uuid, "tck-" + uuid.toString().substring(0, 8), 1, 192,
                 new BootSpec(TestGuests.linuxKernel().toString(), TestGuests.linuxInitrd().toString(), TestGuests.linuxCmdline()),
@@ -50,6 +51,19 @@ public final class TckGuest implements AutoCloseable {
     /** Writes {@code mib} MiB of random data to a file on the guest's disk and syncs. */
     public void write(String name, int mib) {
         assertThat(console.command("write " + name + " " + mib, "ATOLL-GUEST WROTE " + name, COMMAND))
+                .matches("ATOLL-GUEST WROTE " + name + " [0-9a-f]{64}");
+    }
+
+    /** The VM's uuid in the host runtime. */
+    public UUID uuid() {
+        return spec.uuid();
+    }
+
+    /** Starts a write and returns what waits for its end: the test does other things meanwhile. */
+    public Runnable beginWrite(String name, int mib) {
+        int skip = console.lines().size();
+        console.send("write " + name + " " + mib);
+        return () -> assertThat(console.await(l -> l.startsWith("ATOLL-GUEST WROTE " + name), skip, COMMAND, "WROTE " + name))
                 .matches("ATOLL-GUEST WROTE " + name + " [0-9a-f]{64}");
     }
 

@@ -27,7 +27,7 @@ public final class TckHosts implements AutoCloseable {
     final AdapterContext hostB;
     final VmManager vms;
 
-    TckHosts() throws IOException {
+    public TckHosts() throws IOException {
         root = Files.createTempDirectory(Path.of("/tmp"), "atoll-tck-");
         hostA = new AdapterContext(UUID.randomUUID().toString(), Files.createDirectories(root.resolve("host-a")), new CommandRunner());
         hostB = new AdapterContext(UUID.randomUUID().toString(), Files.createDirectories(root.resolve("host-b")), new CommandRunner());
@@ -39,6 +39,16 @@ public final class TckHosts implements AutoCloseable {
     /** The run's temporary directory: adapters may put repositories under it. */
     public Path root() {
         return root;
+    }
+
+    /** The VM runtime of host A. */
+    public VmManager vms() {
+        return vms;
+    }
+
+    /** Host A, where the VMs run. */
+    public AdapterContext hostA() {
+        return hostA;
     }
 
     Path scratch() {
@@ -56,6 +66,7 @@ public final class TckHosts implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        // only what this run started: VMs of its own runtime
         for (var vm : vms.list()) {
             if (vm.pid() != null) {
                 ProcessHandle.of(vm.pid()).ifPresent(ProcessHandle::destroyForcibly);
