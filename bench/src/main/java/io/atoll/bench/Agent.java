@@ -36,6 +36,8 @@ final class Agent implements AutoCloseable {
         process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.log.level=WARN", "-Dquarkus.log.category.\"io.atoll.vm\".level=INFO",
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
+                "-Datoll.agent.plugins-dir=" + root.resolve("plugins"), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
+                "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-jar", jar))
                 .redirectErrorStream(true).redirectOutput(root.resolve("agent.log").toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

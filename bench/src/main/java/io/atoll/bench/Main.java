@@ -18,6 +18,7 @@ public final class Main {
 
     static {
         BENCHES.put("vm-start", new VmStartBench());
+        BENCHES.put("storage", new StorageBench());
     }
 
     private Main() {
@@ -36,7 +37,7 @@ public final class Main {
         try {
             String summary = bench.run(java.util.Arrays.copyOfRange(args, 1, args.length));
             System.out.println(args[0] + ": " + summary);
-        } catch (Exception e) {
+        } catch (Exception | AssertionError e) {
             System.err.println(args[0] + ": could not measure: " + e);
             e.printStackTrace();
             System.exit(1);

@@ -34,6 +34,18 @@ public interface AgentConfig {
     @WithDefault("512")
     long hostMemoryReserveMib();
 
+    /** The storage plugins folder: one sub-directory per plugin, holding its jars. */
+    @WithDefault("/usr/lib/atoll/plugins")
+    Path pluginsDir();
+
+    /** Where storage adapters keep their per-host files (one directory each). */
+    @WithDefault("/var/lib/atoll/storage")
+    Path storageWorkDir();
+
+    /** This host's identity, created at first start. */
+    @WithDefault("/var/lib/atoll/host-uuid")
+    Path hostUuidFile();
+
     /**
      * A file holding the bearer token callers must present ({@code Authorization: Bearer …}); the
      * agent creates it with a random token, readable by root only, when it does not exist. Unset:

@@ -25,7 +25,10 @@ public class AgentDirs implements QuarkusTestResourceLifecycleManager {
             throw new IllegalStateException(e);
         }
         return Map.of("atoll.agent.state-dir", root.resolve("state").toString(),
-                "atoll.agent.run-dir", root.resolve("run").toString());
+                "atoll.agent.run-dir", root.resolve("run").toString(),
+                "atoll.agent.plugins-dir", System.getProperty("atoll.test.plugins-dir", root.resolve("plugins").toString()),
+                "atoll.agent.storage-work-dir", root.resolve("storage").toString(),
+                "atoll.agent.host-uuid-file", root.resolve("host-uuid").toString());
     }
 
     @Override

@@ -44,6 +44,8 @@ class AgentRestartIT {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
+                "-Datoll.agent.plugins-dir=" + root.resolve("plugins"), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
+                "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-jar", jar));
         agent = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve(logName).toFile()).start();
         long deadline = System.nanoTime() + WAIT.toNanos();

@@ -79,6 +79,15 @@ class NodeAgentApiTest {
     }
 
     @Test
+    void storageAdaptersComeFromThePluginsFolder() {
+        given().get("/api/v1/storage/adapters").then().statusCode(200)
+                .body("adapters.type", org.hamcrest.Matchers.hasItem("local"))
+                .body("adapters.find { it.type == 'local' }.behaviors", org.hamcrest.Matchers.hasItems("SUPPORTS_SNAPSHOT", "SUPPORTS_CBT"))
+                .body("adapters.find { it.type == 'local' }.configKeys.name", org.hamcrest.Matchers.hasItem("path"))
+                .body("refused", org.hamcrest.Matchers.empty());
+    }
+
+    @Test
     void aCounterVmThroughItsLifeOverHttp() throws Exception {
         String uuid = create(counterVm("api-counter"));
         given().get("/api/v1/vms").then().statusCode(200).body("name", org.hamcrest.Matchers.hasItem("api-counter"));

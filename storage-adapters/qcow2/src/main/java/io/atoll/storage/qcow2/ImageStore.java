@@ -14,6 +14,15 @@ public interface ImageStore {
     /** What qemu-img takes as the file name of an image ({@code /srv/sr/x.qcow2}, {@code nfs://host/export/x.qcow2}). */
     String location(String name);
 
+    /**
+     * How an overlay's header names its backing image {@code name} of this store: the plain name
+     * (resolved next to the overlay) by default. A store whose QEMU driver cannot resolve relative
+     * names (QEMU 7.2's nfs driver) gives the full location instead.
+     */
+    default String backingReference(String name) {
+        return name;
+    }
+
     /** The {@code -blockdev} protocol node options of an image (file, nfs…). */
     Map<String, Object> protocol(String name);
 

@@ -95,8 +95,20 @@ public class Qcow2Repository implements StorageRepository {
 
     // ------------------------------------------------------------------ records
 
+    /** A disk or snapshot record; {@code size} is its virtual size, kept so answers need no qemu-img. */
     private record Vdi(String id, String name, String image, String snapshotOf, boolean cbt, Instant created,
-                       Map<String, String> metadata) {
+                       Map<String, String> metadata, long size) {
+        Vdi withImage(String newImage) {
+            return new Vdi(id, name, newImage, snapshotOf, cbt, created, metadata, size);
+        }
+
+        Vdi withCbt(boolean on) {
+            return new Vdi(id, name, image, snapshotOf, on, created, metadata, size);
+        }
+
+        Vdi withSize(long newSize) {
+            return new Vdi(id, name, image, snapshotOf, cbt, created, metadata, newSize);
+        }
     }
 
     private record Image(String name, String parent, boolean bitmap, boolean cbtGap) {
@@ -132,7 +144,7 @@ public class Qcow2Repository implements StorageRepository {
             }
         });
         return new Vdi(r.get("id"), r.get("name"), r.get("image"), r.get("snapshotOf"), Boolean.parseBoolean(r.get("cbt")),
-                Instant.ofEpochMilli(Long.parseLong(r.getOrDefault("created", "0"))), meta);
+                Instant.ofEpochMilli(Long.parseLong(r.getOrDefault("created", "0"))), meta, Long.parseLong(r.getOrDefault("size", "-1")));
     }
 
     private void save(Vdi v) {
@@ -145,6 +157,7 @@ public class Qcow2Repository implements StorageRepository {
         }
         r.put("cbt", Boolean.toString(v.cbt()));
         r.put("created", Long.toString(v.created().toEpochMilli()));
+        r.put("size", Long.toString(v.size()));
         v.metadata().forEach((k, val) -> r.put("meta." + k, val));
         store.write(vdiFile(v.id()), Records.format(r));
     }
@@ -211,12 +224,7 @@ public class Qcow2Repository implements StorageRepository {
     }
 
     private VirtualDiskInfo info(Vdi v) {
-        long size;
-        try {
-            size = img.virtualSize(v.image());
-        } catch (StorageException e) {
-            throw e;
-        }
+        long size = v.size() >= 0 ? v.size() : img.virtualSize(v.image());
         return new VirtualDiskInfo(v.id(), v.name(), size, store.allocated(v.image()), v.snapshotOf(), v.snapshotOf() != null,
                 v.cbt(), v.created(), v.metadata());
     }
@@ -268,7 +276,7 @@ public class Qcow2Repository implements StorageRepository {
         long virtual = 0;
         for (Vdi v : vdis().values()) {
             if (v.snapshotOf() == null) {
-                virtual += img.virtualSize(v.image());
+                virtual += v.size() >= 0 ? v.size() : img.virtualSize(v.image());
             }
         }
         return new SrInfo(config.uuid(), config.name(), config.type(), shared, space[0], space[1], virtual);
@@ -293,7 +301,8 @@ public class Qcow2Repository implements StorageRepository {
         }
         store.checkReachable();
         String image = newImageName();
-        Vdi v = new Vdi(UUID.randomUUID().toString(), request.name(), image, null, false, now(), request.metadata());
+        Vdi v = new Vdi(UUID.randomUUID().toString(), request.name(), image, null, false, now(), request.metadata(),
+                request.virtualSize());
         try {
             img.create(image, request.virtualSize());
             save(new Image(image, null, false, false));
@@ -353,7 +362,7 @@ public class Qcow2Repository implements StorageRepository {
             throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "snapshot " + v.name() + " is read-only: resize the disk instead");
         }
         Names.checkSize("disk " + v.name(), newSize);
-        long current = img.virtualSize(v.image());
+        long current = info(v).virtualSize();
         if (newSize < current) {
             throw new StorageException(StorageErrorCode.SHRINK_NOT_ALLOWED, "disk " + v.name() + " is " + current
                     + " bytes: it can grow but not shrink to " + newSize + " (data would be lost)");
@@ -361,7 +370,9 @@ public class Qcow2Repository implements StorageRepository {
         checkCreatable(newSize);
         refuseIfAttached(v, "resize");
         img.resize(v.image(), newSize);
-        return info(v);
+        Vdi resized = v.withSize(newSize);
+        save(resized);
+        return info(resized);
     }
 
     @Override
@@ -379,9 +390,9 @@ public class Qcow2Repository implements StorageRepository {
         }
         String frozen = v.image();
         String overlay = freeze(v, live);
-        Vdi snap = new Vdi(UUID.randomUUID().toString(), name, frozen, v.id(), v.cbt(), now(), v.metadata());
+        Vdi snap = new Vdi(UUID.randomUUID().toString(), name, frozen, v.id(), v.cbt(), now(), v.metadata(), info(v).virtualSize());
         save(snap);
-        save(new Vdi(v.id(), v.name(), overlay, null, v.cbt(), v.created(), v.metadata()));
+        save(v.withImage(overlay));
         LOG.info(() -> "storage repository " + config.name() + ": snapshot " + name + " (" + snap.id() + ") of disk " + v.name()
                 + (live != null ? " taken live" : ""));
         return info(snap);
@@ -423,7 +434,7 @@ public class Qcow2Repository implements StorageRepository {
             throw new StorageException(StorageErrorCode.IN_USE, "disk " + src.name() + " is being written: clone a snapshot of it");
         }
         String image = newImageName();
-        Vdi clone = new Vdi(UUID.randomUUID().toString(), name, image, null, false, now(), src.metadata());
+        Vdi clone = new Vdi(UUID.randomUUID().toString(), name, image, null, false, now(), src.metadata(), info(src).virtualSize());
         try {
             if (mode == CloneMode.FULL) {
                 img.convert(src.image(), image);
@@ -433,7 +444,7 @@ public class Qcow2Repository implements StorageRepository {
                 if (src.snapshotOf() == null) {
                     // a writable disk's image must stop changing before anything builds on it
                     String overlay = freeze(src, null);
-                    save(new Vdi(src.id(), src.name(), overlay, null, src.cbt(), src.created(), src.metadata()));
+                    save(src.withImage(overlay));
                 }
                 img.createOverlay(image, base);
                 save(new Image(image, base, false, false));
@@ -463,7 +474,7 @@ public class Qcow2Repository implements StorageRepository {
             }
             // the overlay's bitmap describes exactly what it adds to the snapshot's image
             save(new Image(overlay, snap.image(), v.cbt(), false));
-            save(new Vdi(v.id(), v.name(), overlay, null, v.cbt(), v.created(), v.metadata()));
+            save(v.withImage(overlay).withSize(info(snap).virtualSize()));
         } catch (RuntimeException e) {
             deleteQuietly(overlay, null);
             throw e;
@@ -476,7 +487,7 @@ public class Qcow2Repository implements StorageRepository {
     public synchronized VirtualDiskInfo setMetadata(String diskId, Map<String, String> metadata) {
         require(StorageBehavior.SUPPORTS_METADATA);
         Vdi v = vdi(diskId);
-        Vdi updated = new Vdi(v.id(), v.name(), v.image(), v.snapshotOf(), v.cbt(), v.created(), Map.copyOf(metadata));
+        Vdi updated = new Vdi(v.id(), v.name(), v.image(), v.snapshotOf(), v.cbt(), v.created(), Map.copyOf(metadata), v.size());
         save(updated);
         return info(updated);
     }
@@ -515,7 +526,7 @@ public class Qcow2Repository implements StorageRepository {
             img.addBitmap(v.image());
             Image i = image(v.image());
             save(new Image(i.name(), i.parent(), true, true));
-            save(new Vdi(v.id(), v.name(), v.image(), null, true, v.created(), v.metadata()));
+            save(v.withCbt(true));
         }
         return info(vdi(diskId));
     }
@@ -529,7 +540,7 @@ public class Qcow2Repository implements StorageRepository {
             img.removeBitmap(v.image());
             Image i = image(v.image());
             save(new Image(i.name(), i.parent(), false, true));
-            save(new Vdi(v.id(), v.name(), v.image(), null, false, v.created(), v.metadata()));
+            save(v.withCbt(false));
         }
         return info(vdi(diskId));
     }
@@ -567,7 +578,7 @@ public class Qcow2Repository implements StorageRepository {
                 throw noHistory(from, to);
             }
         }
-        long size = img.virtualSize(to.image());
+        long size = info(to).virtualSize();
         return new ChangedBlocks(CBT_BLOCK_SIZE, size, bitmaps.union(range, size));
     }
 

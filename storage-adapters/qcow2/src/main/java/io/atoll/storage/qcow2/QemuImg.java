@@ -25,7 +25,8 @@ final class QemuImg {
 
     /** A new overlay over {@code backing} (a name in the same store, recorded relative). */
     void createOverlay(String image, String backing) {
-        check(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", store.location(image)));
+        check(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", store.backingReference(backing), "-F", "qcow2",
+                store.location(image)));
     }
 
     /** A full, independent copy of what {@code source} reads (through its chain). */
@@ -42,7 +43,7 @@ final class QemuImg {
         if (newBacking == null) {
             cmd.addAll(List.of("-b", ""));
         } else {
-            cmd.addAll(List.of("-b", newBacking, "-F", "qcow2"));
+            cmd.addAll(List.of("-b", store.backingReference(newBacking), "-F", "qcow2"));
         }
         cmd.add(store.location(image));
         check(cmd);

@@ -56,7 +56,7 @@ public final class TckHosts implements AutoCloseable {
     }
 
     /** The VM disk for an attachment, as the pool master will build it. */
-    static DiskSpec diskSpec(String id, DiskAttachment a, Integer bootIndex) {
+    public static DiskSpec diskSpec(String id, DiskAttachment a, Integer bootIndex) {
         Map<String, String> secrets = new LinkedHashMap<>();
         for (QemuSecret s : a.secrets()) {
             secrets.put(s.id(), s.value());

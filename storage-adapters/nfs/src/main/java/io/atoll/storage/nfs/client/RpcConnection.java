@@ -1,0 +1,194 @@
+package io.atoll.storage.nfs.client;
+
+import java.io.BufferedInputStream;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One ONC RPC (RFC 5531) connection over TCP with record marking, AUTH_SYS credentials and one
+ * call at a time. Every call is bounded: connecting, sending and waiting for the reply together
+ * take at most the timeout, so a server that is gone or hangs costs seconds, never forever. Not
+ * thread-safe: {@link NfsClient} lends each connection to one thread at a time.
+ */
+final class RpcConnection implements Closeable {
+    private static final int LAST_FRAGMENT = 0x80000000;
+    private static final int MAX_REPLY = 16 << 20;
+    private static final int AUTH_NONE = 0;
+    private static final int AUTH_SYS = 1;
+    private static final byte[] MACHINE = "atoll".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The connection ended before any byte of the reply came: the server closed it while it was
+     * idle (it restarted), so the call can be sent again on a new connection.
+     */
+    static final class ClosedBeforeReplyException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ClosedBeforeReplyException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final String peer;
+    private final Duration timeout;
+    private int xid = ThreadLocalRandom.current().nextInt();
+
+    private RpcConnection(Socket socket, String peer, Duration timeout) throws IOException {
+        this.socket = socket;
+        this.peer = peer;
+        this.timeout = timeout;
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+        this.out = socket.getOutputStream();
+    }
+
+    /** Connects within the timeout. */
+    static RpcConnection open(String host, int port, Duration timeout) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.setKeepAlive(true);
+            s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+            return new RpcConnection(s, host + ":" + port, timeout);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Calls a procedure as {@code uid}/{@code gid} and returns the reader at the start of its
+     * result.
+     *
+     * @throws ClosedBeforeReplyException when the peer had closed the connection
+     * @throws IOException when the call cannot be sent, times out, or the server refuses it
+     */
+    XdrReader call(int program, int version, int procedure, XdrWriter args, int uid, int gid) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int id = ++xid;
+        XdrWriter cred = new XdrWriter().int32((int) (System.currentTimeMillis() / 1000)).opaque(MACHINE)
+                .int32(uid).int32(gid).int32(0);
+        XdrWriter msg = new XdrWriter().int32(0) // record mark, set below
+                .int32(id).int32(0).int32(2).int32(program).int32(version).int32(procedure)
+                .int32(AUTH_SYS).opaque(cred.toBytes())
+                .int32(AUTH_NONE).int32(0)
+                .append(args);
+        byte[] bytes = msg.toBytes();
+        int mark = LAST_FRAGMENT | (bytes.length - 4);
+        bytes[0] = (byte) (mark >>> 24);
+        bytes[1] = (byte) (mark >>> 16);
+        bytes[2] = (byte) (mark >>> 8);
+        bytes[3] = (byte) mark;
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (SocketException e) {
+            throw new ClosedBeforeReplyException(peer + " closed the connection", e);
+        }
+        while (true) {
+            XdrReader r = new XdrReader(readRecord(deadline));
+            if (r.int32() != id) {
+                continue; // a late reply to a call given up on: not ours
+            }
+            if (r.int32() != 1) {
+                throw new IOException(peer + ": not an RPC reply");
+            }
+            return accepted(r, program, version, procedure);
+        }
+    }
+
+    private XdrReader accepted(XdrReader r, int program, int version, int procedure) throws IOException {
+        String call = "RPC program " + program + " v" + version + " procedure " + procedure + " at " + peer;
+        if (r.int32() != 0) {
+            int reject = r.int32();
+            throw new IOException(call + " denied: " + (reject == 0 ? "RPC version mismatch" : "authentication error " + r.int32()
+                    + " (does the server accept AUTH_SYS from this host?)"));
+        }
+        r.int32(); // verifier flavor
+        r.opaque(); // verifier body
+        int stat = r.int32();
+        return switch (stat) {
+            case 0 -> r;
+            case 1 -> throw new IOException(call + ": program unavailable");
+            case 2 -> throw new IOException(call + ": version not supported (server has " + r.int32() + ".." + r.int32() + ")");
+            case 3 -> throw new IOException(call + ": procedure unavailable");
+            case 4 -> throw new IOException(call + ": the server could not decode the arguments");
+            default -> throw new IOException(call + ": server error " + stat);
+        };
+    }
+
+    /** Reads one record (all its fragments) before the deadline. */
+    private byte[] readRecord(long deadline) throws IOException {
+        byte[] record = new byte[0];
+        boolean first = true;
+        while (true) {
+            int mark = readInt(deadline, first);
+            first = false;
+            int length = mark & ~LAST_FRAGMENT;
+            if (record.length + (long) length > MAX_REPLY) {
+                throw new IOException(peer + ": RPC reply larger than " + MAX_REPLY + " bytes");
+            }
+            int at = record.length;
+            record = java.util.Arrays.copyOf(record, at + length);
+            readFully(record, at, length, deadline);
+            if ((mark & LAST_FRAGMENT) != 0) {
+                return record;
+            }
+        }
+    }
+
+    private int readInt(long deadline, boolean startOfReply) throws IOException {
+        byte[] b = new byte[4];
+        try {
+            readFully(b, 0, 4, deadline);
+        } catch (EOFException | SocketException e) {
+            if (startOfReply) {
+                throw new ClosedBeforeReplyException(peer + " closed the connection", e);
+            }
+            throw e;
+        }
+        return ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+    }
+
+    private void readFully(byte[] b, int off, int len, long deadline) throws IOException {
+        int done = 0;
+        while (done < len) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new SocketTimeoutException(peer + " did not answer within " + timeout.toMillis() + " ms");
+            }
+            socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
+            int n;
+            try {
+                n = in.read(b, off + done, len - done);
+            } catch (SocketTimeoutException e) {
+                throw new SocketTimeoutException(peer + " did not answer within " + timeout.toMillis() + " ms");
+            }
+            if (n < 0) {
+                throw new EOFException(peer + " closed the connection");
+            }
+            done += n;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing a broken socket: nothing left to release
+        }
+    }
+}
