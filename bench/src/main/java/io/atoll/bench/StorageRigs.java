@@ -1,0 +1,81 @@
+package io.atoll.bench;
+
+import io.atoll.storage.local.LocalStoragePlugin;
+import io.atoll.storage.lvm.LoopDevice;
+import io.atoll.storage.lvm.LvmAdapterFactory;
+import io.atoll.storage.spi.StorageAdapterFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The storage each adapter needs for a benchmark run, set up on this machine with the adapters'
+ * own test fixtures (a loop device as a shared LUN, servers on loopback).
+ */
+final class StorageRigs {
+    private StorageRigs() {
+    }
+
+    /** An adapter and where its repository goes; closing it removes what the rig set up. */
+    interface Rig extends AutoCloseable {
+        String name();
+
+        StorageAdapterFactory factory();
+
+        Map<String, String> location(Path scratch, String srUuid);
+
+        @Override
+        default void close() throws Exception {
+        }
+    }
+
+    static List<Rig> all(Path dir) {
+        return List.of(local(), lvm(dir));
+    }
+
+    static Rig local() {
+        return new Rig() {
+            public String name() {
+                return "local";
+            }
+
+            public StorageAdapterFactory factory() {
+                return new LocalStoragePlugin.Factory();
+            }
+
+            public Map<String, String> location(Path scratch, String srUuid) {
+                return Map.of("path", scratch.resolve("sr-" + srUuid).toString());
+            }
+        };
+    }
+
+    static Rig lvm(Path dir) {
+        return new Rig() {
+            private LoopDevice lun;
+
+            public String name() {
+                return "lvm";
+            }
+
+            public StorageAdapterFactory factory() {
+                return new LvmAdapterFactory();
+            }
+
+            public Map<String, String> location(Path scratch, String srUuid) {
+                try {
+                    lun = LoopDevice.create(dir, 64L << 30);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return Map.of("device", lun.device());
+            }
+
+            @Override
+            public void close() throws Exception {
+                if (lun != null) {
+                    lun.close();
+                }
+            }
+        };
+    }
+}
