@@ -69,12 +69,12 @@ public final class VmManager implements AutoCloseable {
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration MIGRATION_STALL_TIMEOUT = Duration.ofSeconds(60);
     private static final int LOG_TAIL_LINES = 20;
     private static final int RECENT_EVENTS = 1000;
 
     private final NodeConfig config;
     private final HostProbe probe;
+    private final Admission admission;
     private final Map<UUID, ManagedVm> vms = new ConcurrentHashMap<>();
     private final Object registry = new Object();
     private final CopyOnWriteArrayList<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -116,6 +116,7 @@ public final class VmManager implements AutoCloseable {
     public VmManager(NodeConfig config, HostProbe probe) {
         this.config = config;
         this.probe = probe;
+        this.admission = new Admission(config, probe);
         createPrivateDir(config.stateDir());
         createPrivateDir(config.runDir());
         loadAndAdopt();
@@ -156,7 +157,7 @@ public final class VmManager implements AutoCloseable {
             running = (int) vms.values().stream().filter(v -> v.pid != null).count();
         }
         return new HostFacts(probe.hostname(), probe.cpuCount(), probe.cpuModel(), mem.total(), mem.free(),
-                mem.available(), freeForVms(mem, null), probe.freeSpace(config.stateDir()), probe.kvm(),
+                mem.available(), admission.freeForVms(mem, promisedMemory(null)), probe.freeSpace(config.stateDir()), probe.kvm(),
                 probe.resolve(Accelerator.AUTO), qemuVersion(), running);
     }
 
@@ -207,8 +208,8 @@ public final class VmManager implements AutoCloseable {
                             + "' already exists on this host (" + other.spec.uuid() + "): choose another name");
                 }
             }
-            checkAccelerator(spec);
-            checkFiles(spec);
+            admission.accelerator(spec);
+            Admission.files(spec);
             long totalMiB = probe.memory().total() / (1024 * 1024);
             if (spec.memoryMiB() > totalMiB - config.hostMemoryReserveMiB()) {
                 throw new NodeException(NodeErrorCode.INSUFFICIENT_MEMORY, "vm " + spec.name(), "vm " + spec.name() + " asks for "
@@ -386,9 +387,9 @@ public final class VmManager implements AutoCloseable {
     private void launch(ManagedVm vm, boolean incoming) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         VmSpec spec = vm.spec;
-        Accelerator accel = checkAccelerator(spec);
-        checkFiles(spec);
-        checkMemory(vm);
+        Accelerator accel = admission.accelerator(spec);
+        Admission.files(spec);
+        admission.memory(spec, vm.label(), promisedMemory(spec.uuid()));
         killStale(vm);
         Path run = vm.paths.runDir();
         createPrivateDir(run);
@@ -684,62 +685,15 @@ public final class VmManager implements AutoCloseable {
                 ? Duration.ofSeconds(request.timeoutSeconds()) : config.cleanShutdownTimeout();
     }
 
-    // ---------------------------------------------------------------- checks
-
-    private Accelerator checkAccelerator(VmSpec spec) {
-        Accelerator accel = probe.resolve(spec.accelerator());
-        if (accel == Accelerator.KVM) {
-            HostFacts.KvmInfo kvm = probe.kvm();
-            if (!kvm.usable()) {
-                throw new NodeException(NodeErrorCode.ACCELERATOR_UNAVAILABLE, "vm " + spec.name(), "vm " + spec.name()
-                        + " asks for KVM, which is unusable on this host (" + kvm.reason() + "): set its accelerator to auto or tcg");
-            }
-        }
-        return accel;
-    }
-
-    private static void checkFiles(VmSpec spec) {
-        for (DiskSpec disk : spec.disks()) {
-            String path = disk.localPath();
-            if (path != null && !Files.exists(Path.of(path))) {
-                throw new NodeException(NodeErrorCode.DISK_NOT_FOUND, "disk " + disk.id(), "vm " + spec.name() + ": disk "
-                        + disk.id() + " refers to " + path + ", which does not exist: create the disk or fix its path");
-            }
-        }
-        if (spec.boot() != null) {
-            for (String file : new String[] {spec.boot().kernel(), spec.boot().initrd()}) {
-                if (file != null && !Files.isRegularFile(Path.of(file))) {
-                    throw new NodeException(NodeErrorCode.INVALID_SPEC, "vm " + spec.name(), "vm " + spec.name()
-                            + ": boot file " + file + " does not exist on this host: fix the kernel/initrd path");
-                }
-            }
-        }
-    }
-
-    private void checkMemory(ManagedVm vm) {
-        HostProbe.Memory mem = probe.memory();
-        long free = freeForVms(mem, vm.spec.uuid());
-        long needed = vm.spec.memoryMiB() * 1024 * 1024;
-        if (needed > free) {
-            throw new NodeException(NodeErrorCode.INSUFFICIENT_MEMORY, vm.label(), vm.label() + " needs "
-                    + vm.spec.memoryMiB() + " MiB but this host has " + free / (1024 * 1024)
-                    + " MiB free for VMs: give the VM less memory, or stop other VMs on this host");
-        }
-    }
-
-    /**
-     * Memory a new VM may take: what the kernel has available, less the host reserve, and never more
-     * than total memory less the reserve and what running VMs were promised.
-     */
-    private long freeForVms(HostProbe.Memory mem, UUID except) {
-        long reserve = config.hostMemoryReserveMiB() * 1024 * 1024;
+    /** Memory promised to the VMs with a QEMU process, except one, in bytes. */
+    private long promisedMemory(UUID except) {
         long promised = 0;
         for (ManagedVm v : vms.values()) {
             if (v.pid != null && !v.spec.uuid().equals(except)) {
                 promised += v.spec.memoryMiB() * 1024 * 1024;
             }
         }
-        return Math.max(0, Math.min(mem.available() - reserve, mem.total() - reserve - promised));
+        return promised;
     }
 
     // ---------------------------------------------------------------- persistence and adoption
