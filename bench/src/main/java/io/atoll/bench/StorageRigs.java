@@ -1,5 +1,7 @@
 package io.atoll.bench;
 
+import io.atoll.storage.iscsi.IscsiAdapterFactory;
+import io.atoll.storage.iscsi.TgtServer;
 import io.atoll.storage.local.LocalStoragePlugin;
 import io.atoll.storage.lvm.LoopDevice;
 import io.atoll.storage.lvm.LvmAdapterFactory;
@@ -30,7 +32,7 @@ final class StorageRigs {
     }
 
     static List<Rig> all(Path dir) {
-        return List.of(local(), lvm(dir));
+        return List.of(local(), lvm(dir), iscsi());
     }
 
     static Rig local() {
@@ -45,6 +47,36 @@ final class StorageRigs {
 
             public Map<String, String> location(Path scratch, String srUuid) {
                 return Map.of("path", scratch.resolve("sr-" + srUuid).toString());
+            }
+        };
+    }
+
+    static Rig iscsi() {
+        return new Rig() {
+            private TgtServer tgt;
+
+            public String name() {
+                return "iscsi";
+            }
+
+            public StorageAdapterFactory factory() {
+                return new IscsiAdapterFactory();
+            }
+
+            public Map<String, String> location(Path scratch, String srUuid) {
+                try {
+                    tgt = new TgtServer().start();
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot start tgtd: " + e.getMessage(), e);
+                }
+                return tgt.deviceConfig("iqn.2024-01.io.atoll:bench-" + srUuid.substring(0, 8), 64L << 30);
+            }
+
+            @Override
+            public void close() throws Exception {
+                if (tgt != null) {
+                    tgt.close();
+                }
             }
         };
     }
