@@ -107,16 +107,21 @@ final class VmStartBench implements Main.Bench {
             Thread.sleep(2000); // let the agent settle with its ten QMP connections before reading its footprint
             long rss = agent.rssMiB();
             System.out.printf("agent resident memory: %d MiB idle, %d MiB with %d counter guests running%n", idleRss, rss, running);
-            for (String uuid : created) {
-                if (!uuid.equals(spec.uuid().toString())) {
-                    agent.call("POST", "/api/v1/vms/" + uuid + "/shutdown", Map.of("force", true));
-                }
-                agent.call("DELETE", "/api/v1/vms/" + uuid, null);
-            }
-            created.clear();
             return String.format("ratio=%.3f agent_ms=%.1f raw_ms=%.1f agent_rss_mib=%d guests=%d goal=ratio<=1.10",
                     ratio, agentMedian, rawMedian, rss, running);
         } finally {
+            // Stop what was started even when a measurement failed: no guest outlives the run.
+            for (String uuid : created) {
+                try {
+                    JsonNode vm = agent.call("GET", "/api/v1/vms/" + uuid, null);
+                    if (!vm.path("pid").isNull()) {
+                        agent.call("POST", "/api/v1/vms/" + uuid + "/shutdown", Map.of("force", true));
+                    }
+                    agent.call("DELETE", "/api/v1/vms/" + uuid, null);
+                } catch (Exception e) {
+                    System.err.println("cleaning up vm " + uuid + ": " + e.getMessage());
+                }
+            }
             agent.close();
             Files.readAllLines(root.resolve("agent.log")).stream().filter(l -> l.contains("qemu started")).reduce((a, b) -> b)
                     .ifPresent(l -> System.out.println("agent's phases of its last start: " + l.substring(l.indexOf("accelerator"))));
