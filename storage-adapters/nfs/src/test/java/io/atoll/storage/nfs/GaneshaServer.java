@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,7 +124,12 @@ public final class GaneshaServer implements AutoCloseable {
 
     /** Freezes ganesha (SIGSTOP): its sockets stay open, nothing answers. */
     public synchronized void pause() throws IOException, InterruptedException {
-        signal("-STOP");
+        if (server != null && server.isAlive()) {
+            signal("-STOP");
+            // kill returns once the signal is sent, not once every thread has stopped: on a busy
+            // machine ganesha still answered a request sent right after it
+            waitFor("ganesha to freeze", this::frozen, server);
+        }
     }
 
     public synchronized void resume() throws InterruptedException {
@@ -200,6 +206,24 @@ public final class GaneshaServer implements AutoCloseable {
                         + tail(dir.resolve("rpcbind.log")));
             }
             Thread.sleep(20);
+        }
+    }
+
+    /** Whether every thread of ganesha is stopped: state T in /proc/PID/task/TID/stat. */
+    private boolean frozen() throws IOException {
+        try (Stream<Path> threads = Files.list(Path.of("/proc", Long.toString(server.pid()), "task"))) {
+            for (Path t : (Iterable<Path>) threads::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (NoSuchFileException e) {
+                    continue; // the thread ended
+                }
+                if (stat.charAt(stat.lastIndexOf(')') + 2) != 'T') {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 

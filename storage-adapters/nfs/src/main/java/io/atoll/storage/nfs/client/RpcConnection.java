@@ -17,8 +17,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * One ONC RPC (RFC 5531) connection over TCP with record marking, AUTH_SYS credentials and one
  * call at a time. Every call is bounded: connecting, sending and waiting for the reply together
- * take at most the timeout, so a server that is gone or hangs costs seconds, never forever. Not
- * thread-safe: {@link NfsClient} lends each connection to one thread at a time.
+ * take at most the timeout, so a server that is gone or hangs costs seconds, never forever. A call
+ * left unanswered is sent again on the same connection within that time, as NFSv3 servers expect.
+ * Not thread-safe: {@link NfsClient} lends each connection to one thread at a time.
  */
 final class RpcConnection implements Closeable {
     private static final int LAST_FRAGMENT = 0x80000000;
@@ -76,7 +77,8 @@ final class RpcConnection implements Closeable {
      * @throws IOException when the call cannot be sent, times out, or the server refuses it
      */
     XdrReader call(int program, int version, int procedure, XdrWriter args, int uid, int gid) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
         int id = ++xid;
         XdrWriter cred = new XdrWriter().int32((int) (System.currentTimeMillis() / 1000)).opaque(MACHINE)
                 .int32(uid).int32(gid).int32(0);
@@ -91,16 +93,29 @@ final class RpcConnection implements Closeable {
         bytes[1] = (byte) (mark >>> 16);
         bytes[2] = (byte) (mark >>> 8);
         bytes[3] = (byte) mark;
-        try {
-            out.write(bytes);
-            out.flush();
-        } catch (SocketException e) {
-            throw new ClosedBeforeReplyException(peer + " closed the connection", e);
-        }
+        send(bytes);
+        // An NFSv3 server may drop a call without an answer and count on the client to send it
+        // again: ganesha does when its file system reports a transient error, such as ENOMEM from
+        // open_by_handle_at while the inode number of a just-removed file is being reused. The
+        // very same bytes (same xid) are safe to resend: the server's duplicate request cache
+        // answers a non-idempotent call it already carried out instead of doing it twice, and a
+        // second reply to an idempotent one is skipped by its xid.
+        long wait = timeout.toNanos() / 5;
+        long resendAt = start + wait;
         while (true) {
+            long until = Math.min(resendAt, deadline);
+            if (!replyStarts(until)) {
+                if (until == deadline) {
+                    throw timedOut();
+                }
+                send(bytes);
+                wait *= 2;
+                resendAt += wait;
+                continue;
+            }
             XdrReader r = new XdrReader(readRecord(deadline));
             if (r.int32() != id) {
-                continue; // a late reply to a call given up on: not ours
+                continue; // the second reply to an earlier call that was sent again: not ours
             }
             if (r.int32() != 1) {
                 throw new IOException(peer + ": not an RPC reply");
@@ -129,13 +144,51 @@ final class RpcConnection implements Closeable {
         };
     }
 
+    private void send(byte[] call) throws IOException {
+        try {
+            out.write(call);
+            out.flush();
+        } catch (SocketException e) {
+            throw new ClosedBeforeReplyException(peer + " closed the connection", e);
+        }
+    }
+
+    /**
+     * Waits for the first byte of the next record without taking it.
+     *
+     * @return false when none came before {@code until}
+     * @throws ClosedBeforeReplyException when the peer closed the connection instead
+     */
+    private boolean replyStarts(long until) throws IOException {
+        if (in.available() > 0) {
+            return true;
+        }
+        long left = (until - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+            return false;
+        }
+        socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
+        in.mark(1);
+        int b;
+        try {
+            b = in.read();
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException e) {
+            throw new ClosedBeforeReplyException(peer + " closed the connection", e);
+        }
+        if (b < 0) {
+            throw new ClosedBeforeReplyException(peer + " closed the connection", null);
+        }
+        in.reset();
+        return true;
+    }
+
     /** Reads one record (all its fragments) before the deadline. */
     private byte[] readRecord(long deadline) throws IOException {
         byte[] record = new byte[0];
-        boolean first = true;
         while (true) {
-            int mark = readInt(deadline, first);
-            first = false;
+            int mark = readInt(deadline);
             int length = mark & ~LAST_FRAGMENT;
             if (record.length + (long) length > MAX_REPLY) {
                 throw new IOException(peer + ": RPC reply larger than " + MAX_REPLY + " bytes");
@@ -149,16 +202,9 @@ final class RpcConnection implements Closeable {
         }
     }
 
-    private int readInt(long deadline, boolean startOfReply) throws IOException {
+    private int readInt(long deadline) throws IOException {
         byte[] b = new byte[4];
-        try {
-            readFully(b, 0, 4, deadline);
-        } catch (EOFException | SocketException e) {
-            if (startOfReply) {
-                throw new ClosedBeforeReplyException(peer + " closed the connection", e);
-            }
-            throw e;
-        }
+        readFully(b, 0, 4, deadline);
         return ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
     }
 
@@ -167,20 +213,24 @@ final class RpcConnection implements Closeable {
         while (done < len) {
             long left = (deadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) {
-                throw new SocketTimeoutException(peer + " did not answer within " + timeout.toMillis() + " ms");
+                throw timedOut();
             }
             socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
             int n;
             try {
                 n = in.read(b, off + done, len - done);
             } catch (SocketTimeoutException e) {
-                throw new SocketTimeoutException(peer + " did not answer within " + timeout.toMillis() + " ms");
+                throw timedOut();
             }
             if (n < 0) {
                 throw new EOFException(peer + " closed the connection");
             }
             done += n;
         }
+    }
+
+    private SocketTimeoutException timedOut() {
+        return new SocketTimeoutException(peer + " did not answer within " + timeout.toMillis() + " ms");
     }
 
     @Override

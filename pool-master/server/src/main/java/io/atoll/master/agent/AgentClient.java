@@ -1,0 +1,207 @@
+package io.atoll.master.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.atoll.master.MasterConfig;
+import io.atoll.master.error.MasterErrorCode;
+import io.atoll.master.error.MasterException;
+import io.atoll.node.api.ApiError;
+import io.atoll.node.api.HostFacts;
+import io.atoll.node.api.ShutdownRequest;
+import io.atoll.node.api.VmInfo;
+import io.atoll.node.api.VmSpec;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Calls node agents (docs/node-agent.md) with the JDK's HTTP client: the base URL and token
+ * differ per host, and every call has a bound — a short one for reads, which the agent answers
+ * from memory, and a large backstop for VM operations, which the agent bounds itself. A host that
+ * does not answer is {@code HOST_UNREACHABLE}; an agent's refusal is {@code HOST_AGENT_ERROR}
+ * carrying the agent's own code and message.
+ */
+@ApplicationScoped
+public class AgentClient {
+    private static final TypeReference<List<VmInfo>> VM_LIST = new TypeReference<>() {
+    };
+
+    @Inject
+    MasterConfig config;
+
+    @Inject
+    ObjectMapper json;
+
+    private HttpClient http;
+
+    @PostConstruct
+    void create() {
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(config.agentConnectTimeout()).build();
+    }
+
+    public HostFacts facts(AgentEndpoint agent) {
+        return join(factsAsync(agent));
+    }
+
+    public CompletableFuture<HostFacts> factsAsync(AgentEndpoint agent) {
+        return refusalsAsErrors(call(agent, "GET", "/api/v1/host", null, config.agentQueryTimeout(), json.constructType(HostFacts.class)));
+    }
+
+    public CompletableFuture<List<VmInfo>> vmsAsync(AgentEndpoint agent) {
+        return refusalsAsErrors(call(agent, "GET", "/api/v1/vms", null, config.agentQueryTimeout(),
+                json.getTypeFactory().constructType(VM_LIST)));
+    }
+
+    /** The VM as the host sees it, or empty when the host does not know it. */
+    public Optional<VmInfo> vm(AgentEndpoint agent, UUID vm) {
+        try {
+            return Optional.of(join(call(agent, "GET", "/api/v1/vms/" + vm, null, config.agentQueryTimeout(),
+                    json.constructType(VmInfo.class))));
+        } catch (AgentRefusal refusal) {
+            if ("VM_NOT_FOUND".equals(refusal.error.code())) {
+                return Optional.empty();
+            }
+            throw refusal.toMasterException();
+        }
+    }
+
+    /** Defines the VM on the host (halted). */
+    public VmInfo create(AgentEndpoint agent, VmSpec spec) {
+        return operation(agent, "POST", "/api/v1/vms", spec, "define vm " + spec.uuid());
+    }
+
+    /** Removes a halted, crashed or suspended VM's definition and state files from the host (not its disks). */
+    public void destroy(AgentEndpoint agent, UUID vm) {
+        operation(agent, "DELETE", "/api/v1/vms/" + vm, null, "remove vm " + vm);
+    }
+
+    /** A power operation ({@code start}, {@code pause}…); answers when the agent has finished it. */
+    public VmInfo operate(AgentEndpoint agent, UUID vm, String operation, ShutdownRequest options) {
+        return operation(agent, "POST", "/api/v1/vms/" + vm + "/" + operation, options, operation + " vm " + vm);
+    }
+
+    private VmInfo operation(AgentEndpoint agent, String method, String path, Object body, String what) {
+        try {
+            return join(call(agent, method, path, body, config.agentOperationTimeout(), json.constructType(VmInfo.class)));
+        } catch (AgentRefusal refusal) {
+            throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, refusal.agentObject(), agent.label() + " refused to " + what
+                    + ": " + refusal.error.code() + ": " + refusal.error.message(), refusal);
+        }
+    }
+
+    private <T> CompletableFuture<T> call(AgentEndpoint agent, String method, String path, Object body, Duration timeout,
+                                          com.fasterxml.jackson.databind.JavaType type) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(agent.url() + path)).timeout(timeout)
+                .header("Accept", "application/json");
+        if (agent.token() != null) {
+            request.header("Authorization", "Bearer " + agent.token());
+        }
+        try {
+            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the request body for " + method + " " + path, e);
+        }
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()).handle((response, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                String why = cause instanceof HttpTimeoutException ? "no answer within " + timeout.toSeconds() + " s"
+                        : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+                throw new MasterException(MasterErrorCode.HOST_UNREACHABLE, agent.host() == null ? null : "host " + agent.host(),
+                        agent.label() + " did not answer " + method + " " + path + ": " + why, cause);
+            }
+            if (response.statusCode() == 401) {
+                throw new MasterException(MasterErrorCode.HOST_AGENT_UNAUTHORIZED, agent.host() == null ? null : "host " + agent.host(),
+                        agent.label() + " refused the agent token: give the token from the agent's token file (atoll.agent.token-file)");
+            }
+            if (response.statusCode() / 100 != 2) {
+                throw new AgentRefusal(agent, response.statusCode(), parseError(response));
+            }
+            if (response.statusCode() == 204 || response.body().isEmpty()) {
+                return null;
+            }
+            try {
+                return json.readValue(response.body(), type);
+            } catch (IOException e) {
+                throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, null, agent.label() + " answered " + method + " " + path
+                        + " with JSON the master cannot read: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private ApiError parseError(HttpResponse<String> response) {
+        try {
+            ApiError error = json.readValue(response.body(), ApiError.class);
+            if (error.code() != null) {
+                return error;
+            }
+        } catch (IOException notJson) {
+            // fall through: a proxy or a crashed agent answered
+        }
+        String body = response.body().length() > 200 ? response.body().substring(0, 200) + "…" : response.body();
+        return new ApiError("HTTP_" + response.statusCode(), body, null);
+    }
+
+    private static <T> CompletableFuture<T> refusalsAsErrors(CompletableFuture<T> future) {
+        return future.handle((value, failure) -> {
+            if (failure == null) {
+                return value;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof AgentRefusal refusal) {
+                throw refusal.toMasterException();
+            }
+            throw failure instanceof CompletionException ce ? ce : new CompletionException(cause);
+        });
+    }
+
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw e;
+        }
+    }
+
+    /** An error answer of an agent, before it is worded for the caller. */
+    static final class AgentRefusal extends RuntimeException {
+        final AgentEndpoint agent;
+        final int status;
+        final ApiError error;
+
+        AgentRefusal(AgentEndpoint agent, int status, ApiError error) {
+            super(error.code() + ": " + error.message(), null, false, false);
+            this.agent = agent;
+            this.status = status;
+            this.error = error;
+        }
+
+        String agentObject() {
+            return error.object() != null ? error.object() : agent.host() == null ? null : "host " + agent.host();
+        }
+
+        MasterException toMasterException() {
+            return new MasterException(MasterErrorCode.HOST_AGENT_ERROR, agentObject(), agent.label() + " answered "
+                    + status + ": " + error.code() + ": " + error.message(), this);
+        }
+    }
+}

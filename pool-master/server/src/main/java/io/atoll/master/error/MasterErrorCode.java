@@ -1,0 +1,58 @@
+package io.atoll.master.error;
+
+/**
+ * Every error the pool master answers with or fails a task with: a stable code, its HTTP status,
+ * and who has to act. Clients match on the code; the message tells a person what to do.
+ */
+public enum MasterErrorCode {
+    /** Malformed JSON, a bad query parameter. */
+    INVALID_REQUEST(400, Kind.USER),
+    /** A value out of range in a VM spec or a join request. */
+    INVALID_SPEC(400, Kind.USER),
+    /** The agent refused the token given at join. */
+    HOST_AGENT_UNAUTHORIZED(400, Kind.USER),
+    /** No such path. */
+    NOT_FOUND(404, Kind.USER),
+    HOST_NOT_FOUND(404, Kind.USER),
+    VM_NOT_FOUND(404, Kind.USER),
+    TASK_NOT_FOUND(404, Kind.USER),
+    /** An agent at that URL is already a member of the pool. */
+    HOST_ALREADY_JOINED(409, Kind.USER),
+    /** Eject of a host on which VMs run, are suspended or are being started. */
+    HOST_HAS_RESIDENT_VMS(409, Kind.USER),
+    /** A named host is disabled or unreachable, or too small for the VM. */
+    HOST_NOT_AVAILABLE(409, Kind.USER),
+    /** No enabled, online host has the memory the VM needs. */
+    NO_HOST_AVAILABLE(409, Kind.USER),
+    VM_NAME_TAKEN(409, Kind.USER),
+    /** The VM's power state forbids the operation (pause a halted VM). */
+    OPERATION_NOT_ALLOWED(409, Kind.USER),
+    /** Another operation on the same VM is in progress; the message names it and its task. */
+    OTHER_OPERATION_IN_PROGRESS(409, Kind.USER),
+    /** A host's agent did not answer (connection refused, timed out). */
+    HOST_UNREACHABLE(502, Kind.EXTERNAL),
+    /** A host's agent refused or failed an operation; the message carries the agent's code and message. */
+    HOST_AGENT_ERROR(502, Kind.EXTERNAL),
+    /** The master restarted while the task ran; the VM's state is checked against its host. */
+    TASK_INTERRUPTED(500, Kind.INTERNAL),
+    INTERNAL(500, Kind.INTERNAL);
+
+    /** Who has to act: the caller, a component outside the master (a host), or the master's developers. */
+    public enum Kind { USER, EXTERNAL, INTERNAL }
+
+    private final int httpStatus;
+    private final Kind kind;
+
+    MasterErrorCode(int httpStatus, Kind kind) {
+        this.httpStatus = httpStatus;
+        this.kind = kind;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}

@@ -1,0 +1,100 @@
+package io.atoll.master.event;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.Transactional;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Writes events in the transaction of the change they describe, and publishes them on the
+ * {@link EventBus} once that transaction has committed.
+ *
+ * <p><b>Why a clock row.</b> Readers follow events by id ({@code from=TOKEN}). With ids from a
+ * sequence, two transactions could commit out of id order, and a reader that saw id 11 would
+ * never see id 10 committed a moment later. Instead each writer locks the one
+ * {@code event_clock} row and takes the next ids from it; the lock is held until commit, so
+ * events become visible exactly in id order. This serializes the commits of writers (as XAPI's
+ * database lock does), which is cheap beside an agent call.
+ *
+ * <p><b>Last write of a transaction.</b> {@link #record} flushes the transaction's other changes
+ * first, so the clock is always the last lock a transaction takes: no lock-order deadlock between
+ * writers. Services call it after their changes.
+ */
+@ApplicationScoped
+public class EventLog {
+    private static final Object PENDING = new Object();
+
+    @Inject
+    EntityManager em;
+
+    @Inject
+    ObjectMapper json;
+
+    @Inject
+    TransactionSynchronizationRegistry transactions;
+
+    @Inject
+    EventBus bus;
+
+    /** Records one change; {@code snapshot} is the API record of the object (before it, for a delete). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void record(ObjectClass objectClass, EventOperation operation, UUID ref, Object snapshot) {
+        em.flush();
+        EventClockEntity clock = em.find(EventClockEntity.class, EventClockEntity.ROW, LockModeType.PESSIMISTIC_WRITE);
+        if (clock == null) {
+            throw new IllegalStateException("the event_clock row is missing: the database was not migrated by Flyway");
+        }
+        JsonNode tree = json.valueToTree(snapshot);
+        String text;
+        try {
+            text = json.writeValueAsString(tree);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the snapshot of " + objectClass.wireName() + " " + ref, e);
+        }
+        Instant now = Instant.now();
+        EventEntity row = new EventEntity(clock.next(), objectClass, operation, ref, text, now);
+        em.persist(row);
+        pending().add(new Event(row.getId(), objectClass, operation, ref, now, tree));
+    }
+
+    /** The id of the newest committed event (0 when there is none). */
+    @Transactional
+    public long lastId() {
+        EventClockEntity clock = em.find(EventClockEntity.class, EventClockEntity.ROW);
+        return clock == null ? 0 : clock.lastId();
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Event> pending() {
+        List<Event> events = (List<Event>) transactions.getResource(PENDING);
+        if (events == null) {
+            List<Event> created = new ArrayList<>();
+            transactions.putResource(PENDING, created);
+            transactions.registerInterposedSynchronization(new Synchronization() {
+                @Override
+                public void beforeCompletion() {
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    if (status == Status.STATUS_COMMITTED) {
+                        bus.publish(created);
+                    }
+                }
+            });
+            events = created;
+        }
+        return events;
+    }
+}

@@ -1,0 +1,148 @@
+package io.atoll.master.host;
+
+import io.atoll.master.agent.AgentEndpoint;
+import io.atoll.node.api.HostFacts;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.net.URI;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/**
+ * A host of the pool: where its agent answers, its facts as of the last poll, its health. The
+ * agent token is kept to call the agent and leaves this class only inside an {@link AgentEndpoint}.
+ *
+ * <p>No optimistic version: every writer (poll, placement, start, eject) locks the row first, and a
+ * version check on a row the poller rewrites every few seconds would only fail those writers.
+ */
+@Entity
+@Table(name = "host")
+public class HostEntity {
+    /** Memory changes smaller than this share of the total are not written: they would make an event per poll. */
+    private static final double MEMORY_CHANGE_WORTH_AN_EVENT = 0.01;
+    /** {@code lastContactAt} is written at most this often: not a database write per host per poll. */
+    private static final java.time.Duration CONTACT_PRECISION = java.time.Duration.ofMinutes(1);
+
+    @Id
+    private UUID uuid;
+    private String name;
+    private String address;
+    private String agentUrl;
+    private String agentToken;
+    private boolean enabled;
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.VARCHAR)
+    private HostHealth health;
+    private String healthReason;
+    private Instant lastContactAt;
+    private int cpuCount;
+    private String cpuModel;
+    private long memoryTotalBytes;
+    private long memoryFreeForVmsBytes;
+    private boolean kvmUsable;
+    private String kvmReason;
+    private String accelerator;
+    private String qemuVersion;
+    private Instant factsUpdatedAt;
+    private Instant joinedAt;
+
+    protected HostEntity() {
+    }
+
+    public HostEntity(URI agentUrl, String agentToken, HostFacts facts) {
+        this.uuid = UUID.randomUUID();
+        this.agentUrl = agentUrl.toString();
+        this.address = agentUrl.getHost();
+        this.agentToken = agentToken;
+        this.enabled = true;
+        this.joinedAt = Instant.now();
+        applyFacts(facts, joinedAt);
+    }
+
+    /** Takes the facts of a poll; answers whether anything worth an event changed. */
+    boolean applyFacts(HostFacts f, Instant now) {
+        boolean changed = health != HostHealth.ONLINE || !Objects.equals(name, f.hostname()) || cpuCount != f.cpuCount()
+                || !Objects.equals(cpuModel, f.cpuModel()) || memoryTotalBytes != f.memoryTotalBytes()
+                || kvmUsable != f.kvm().usable() || !Objects.equals(kvmReason, f.kvm().reason())
+                || !Objects.equals(accelerator, f.defaultAccelerator().qemuName()) || !Objects.equals(qemuVersion, f.qemuVersion())
+                || Math.abs(memoryFreeForVmsBytes - f.memoryFreeForVmsBytes()) >= MEMORY_CHANGE_WORTH_AN_EVENT * f.memoryTotalBytes();
+        if (lastContactAt == null || changed || lastContactAt.plus(CONTACT_PRECISION).isBefore(now)) {
+            lastContactAt = now;
+        }
+        if (!changed) {
+            return false;
+        }
+        health = HostHealth.ONLINE;
+        healthReason = null;
+        name = f.hostname();
+        cpuCount = f.cpuCount();
+        cpuModel = f.cpuModel();
+        memoryTotalBytes = f.memoryTotalBytes();
+        memoryFreeForVmsBytes = f.memoryFreeForVmsBytes();
+        kvmUsable = f.kvm().usable();
+        kvmReason = f.kvm().reason();
+        accelerator = f.defaultAccelerator().qemuName();
+        qemuVersion = f.qemuVersion();
+        factsUpdatedAt = now;
+        return true;
+    }
+
+    /** The agent did not answer; answers whether the health changed. */
+    boolean unreachable(String reason) {
+        boolean changed = health != HostHealth.UNREACHABLE;
+        health = HostHealth.UNREACHABLE;
+        healthReason = reason;
+        return changed;
+    }
+
+    /**
+     * Counts memory just promised to a VM started here, until the next poll brings the agent's
+     * own figure: two starts between polls must not both count on the same free memory.
+     */
+    public void reserveMemory(long bytes) {
+        memoryFreeForVmsBytes = Math.max(0, memoryFreeForVmsBytes - bytes);
+    }
+
+    void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public AgentEndpoint agent() {
+        return new AgentEndpoint(uuid, URI.create(agentUrl), agentToken);
+    }
+
+    public Host view() {
+        return new Host(uuid, name, address, agentUrl, enabled, health, healthReason, lastContactAt, cpuCount, cpuModel,
+                memoryTotalBytes, memoryFreeForVmsBytes, kvmUsable, kvmReason, accelerator, qemuVersion, factsUpdatedAt, joinedAt);
+    }
+
+    public UUID getUuid() {
+        return uuid;
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public HostHealth getHealth() {
+        return health;
+    }
+
+    public long getMemoryFreeForVmsBytes() {
+        return memoryFreeForVmsBytes;
+    }
+
+    public String label() {
+        return "host " + uuid + " (" + name + ")";
+    }
+}

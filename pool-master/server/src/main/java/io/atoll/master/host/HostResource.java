@@ -1,0 +1,78 @@
+package io.atoll.master.host;
+
+import io.atoll.master.error.MasterErrorCode;
+import io.atoll.master.error.MasterException;
+import io.atoll.master.error.Params;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.List;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The pool's hosts: join, list, enable/disable, eject. */
+@Path("/api/v1/hosts")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+@Tag(name = "hosts")
+public class HostResource {
+
+    @Inject
+    HostService hosts;
+
+    @POST
+    @Operation(summary = "Join a host", description = "The master calls the agent at 'agentUrl' (or http://ADDRESS:7401) with the token, "
+            + "records its facts and polls it from then on. 201 with the host.")
+    public Response join(HostJoinRequest request) {
+        if (request == null) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"address\"|\"agentUrl\", \"agentToken\"}");
+        }
+        Host host = hosts.join(request);
+        return Response.created(URI.create("/api/v1/hosts/" + host.uuid())).entity(host).build();
+    }
+
+    @GET
+    public List<Host> list() {
+        return hosts.list();
+    }
+
+    @GET
+    @Path("/{uuid}")
+    public Host get(@PathParam("uuid") String uuid) {
+        return hosts.get(parse(uuid));
+    }
+
+    @DELETE
+    @Path("/{uuid}")
+    @Operation(summary = "Eject a host", description = "Refused (409 HOST_HAS_RESIDENT_VMS) while VMs run, are suspended or are being started on it.")
+    public Response eject(@PathParam("uuid") String uuid) {
+        hosts.eject(parse(uuid));
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("/{uuid}/disable")
+    @Operation(summary = "Place no new VMs on the host")
+    public Host disable(@PathParam("uuid") String uuid) {
+        return hosts.setEnabled(parse(uuid), false);
+    }
+
+    @POST
+    @Path("/{uuid}/enable")
+    public Host enable(@PathParam("uuid") String uuid) {
+        return hosts.setEnabled(parse(uuid), true);
+    }
+
+    private static UUID parse(String uuid) {
+        return Params.uuid(uuid, MasterErrorCode.HOST_NOT_FOUND, "host");
+    }
+}

@@ -1,0 +1,146 @@
+package io.atoll.master.task;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.atoll.master.error.MasterErrorCode;
+import io.atoll.master.error.MasterException;
+import io.atoll.master.event.EventLog;
+import io.atoll.master.event.EventOperation;
+import io.atoll.master.event.ObjectClass;
+import io.atoll.master.event.ObjectRef;
+import io.atoll.node.api.ApiError;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+import jakarta.transaction.Transactional.TxType;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Owns task rows. A task is created in the transaction that accepts the operation (with the
+ * object's lock), moves to RUNNING and through its progress in short transactions of its own,
+ * and ends in the transaction that records the operation's outcome on the object — so a task is
+ * never SUCCESS while its object says otherwise. Every change is an event of class {@code task}.
+ */
+@ApplicationScoped
+public class TaskService {
+    private static final Logger LOG = Logger.getLogger(TaskService.class);
+
+    @Inject
+    EntityManager em;
+
+    @Inject
+    EventLog events;
+
+    @Inject
+    ObjectMapper json;
+
+    /** A new PENDING task acting on {@code object}, in the caller's transaction. */
+    @Transactional(TxType.MANDATORY)
+    public Task create(String name, ObjectRef object) {
+        TaskEntity task = new TaskEntity(name, object);
+        em.persist(task);
+        Task view = view(task);
+        events.record(ObjectClass.TASK, EventOperation.ADD, task.getUuid(), view);
+        LOG.debugf("task %s: %s of %s accepted", task.getUuid(), name, object);
+        return view;
+    }
+
+    /** A worker took the task. */
+    @Transactional(TxType.REQUIRES_NEW)
+    public void running(UUID uuid) {
+        TaskEntity task = find(uuid);
+        task.start();
+        events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view(task));
+    }
+
+    /** Moves the task's progress forward (it never goes back). */
+    @Transactional(TxType.REQUIRES_NEW)
+    public void progress(UUID uuid, double value) {
+        TaskEntity task = find(uuid);
+        task.progress(value);
+        events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view(task));
+    }
+
+    /** Ends the task successfully, in the caller's transaction (the one recording the outcome). */
+    @Transactional(TxType.MANDATORY)
+    public Task succeed(UUID uuid, Object result) {
+        TaskEntity task = find(uuid);
+        try {
+            task.succeed(result == null ? null : json.writeValueAsString(result));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("task " + uuid + ": cannot write its result", e);
+        }
+        Task view = view(task);
+        events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view);
+        return view;
+    }
+
+    /** Ends the task with an error, in the caller's transaction. */
+    @Transactional(TxType.MANDATORY)
+    public Task fail(UUID uuid, MasterException error) {
+        TaskEntity task = find(uuid);
+        task.fail(error.code().name(), error.getMessage());
+        Task view = view(task);
+        events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view);
+        return view;
+    }
+
+    @Transactional
+    public Task get(UUID uuid) {
+        return view(find(uuid));
+    }
+
+    /** Tasks, newest first; {@code status} filters when not null. */
+    @Transactional
+    public List<Task> list(TaskStatus status, int limit) {
+        String where = status == null ? "" : " where t.status = :status";
+        var query = em.createQuery("select t from TaskEntity t" + where + " order by t.createdAt desc", TaskEntity.class);
+        if (status != null) {
+            query.setParameter("status", status);
+        }
+        return query.setMaxResults(limit).getResultList().stream().map(this::view).toList();
+    }
+
+    /**
+     * At start-up no task can be running: one left PENDING or RUNNING was cut off by the master's
+     * end. It fails with TASK_INTERRUPTED rather than staying pending forever.
+     */
+    @Transactional
+    void failInterrupted(@Observes @Priority(10) StartupEvent start) {
+        List<TaskEntity> cut = em.createQuery("select t from TaskEntity t where t.status in :open", TaskEntity.class)
+                .setParameter("open", List.of(TaskStatus.PENDING, TaskStatus.RUNNING)).getResultList();
+        for (TaskEntity task : cut) {
+            task.fail(MasterErrorCode.TASK_INTERRUPTED.name(), "the pool master stopped while " + task.getName()
+                    + " ran; check the state of " + task.getObject() + " and repeat the operation if needed");
+            events.record(ObjectClass.TASK, EventOperation.MOD, task.getUuid(), view(task));
+            LOG.warnf("task %s: %s of %s interrupted by the master's restart", task.getUuid(), task.getName(), task.getObject());
+        }
+    }
+
+    private TaskEntity find(UUID uuid) {
+        TaskEntity task = em.find(TaskEntity.class, uuid);
+        if (task == null) {
+            throw new MasterException(MasterErrorCode.TASK_NOT_FOUND, "task " + uuid, "task " + uuid + " does not exist");
+        }
+        return task;
+    }
+
+    private Task view(TaskEntity t) {
+        JsonNode result;
+        try {
+            result = t.getResult() == null ? null : json.readTree(t.getResult());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("task " + t.getUuid() + ": unreadable result", e);
+        }
+        ApiError error = t.getErrorCode() == null ? null : new ApiError(t.getErrorCode(), t.getErrorMessage(), t.getObject().toString());
+        return new Task(t.getUuid(), t.getName(), t.getStatus(), t.getProgress(), t.getCreatedAt(), t.getStartedAt(),
+                t.getFinishedAt(), t.getObject(), result, error);
+    }
+}

@@ -1,0 +1,58 @@
+package io.atoll.master.task;
+
+import io.atoll.master.MasterConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jboss.logging.Logger;
+
+/**
+ * The threads that run tasks. A fixed pool: a burst of requests queues as PENDING tasks rather
+ * than opening as many agent calls at once. Work is submitted after the transaction that created
+ * the task has committed, so a worker always finds its task.
+ */
+@ApplicationScoped
+public class TaskWorkers {
+    private static final Logger LOG = Logger.getLogger(TaskWorkers.class);
+
+    @Inject
+    MasterConfig config;
+
+    private ExecutorService executor;
+
+    @PostConstruct
+    void create() {
+        AtomicInteger n = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(config.taskWorkers(), r -> {
+            Thread t = new Thread(r, "atoll-task-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Runs {@code work} for task {@code task} on a worker; {@code work} must record its own outcome. */
+    public void submit(UUID task, Runnable work) {
+        executor.execute(() -> {
+            try {
+                work.run();
+            } catch (Throwable t) {
+                LOG.errorf(t, "task %s: the worker failed outside the task's own error handling", task);
+            }
+        });
+    }
+
+    /** Running tasks are interrupted; the next start fails them as TASK_INTERRUPTED (see TaskService). */
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        executor.shutdownNow();
+        if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+            LOG.warn("task workers still busy 10 s after shutdown; their tasks will be failed at the next start");
+        }
+    }
+}

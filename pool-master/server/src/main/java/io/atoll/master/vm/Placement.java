@@ -1,0 +1,107 @@
+package io.atoll.master.vm;
+
+import io.atoll.master.agent.AgentEndpoint;
+import io.atoll.master.error.MasterErrorCode;
+import io.atoll.master.error.MasterException;
+import io.atoll.master.host.HostEntity;
+import io.atoll.master.host.HostHealth;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Chooses the host a VM starts on: an enabled, ONLINE host whose free memory for VMs covers the
+ * VM's, the one with the most free memory (spreading load), or the host the caller named. Free
+ * memory is the agent's figure at the last poll less what starts in progress were promised there.
+ * The chosen host's row is locked while the VM is scheduled on it, as eject locks it, and its
+ * free memory is checked again under that lock, so concurrent starts do not count on the same
+ * memory. The agent's own admission check stays the final word.
+ */
+@ApplicationScoped
+public class Placement {
+    private static final long MIB = 1L << 20;
+
+    @Inject
+    EntityManager em;
+
+    /** Schedules the VM on a host and answers that host's agent. */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public AgentEndpoint place(UUID vmUuid, UUID requested) {
+        // The VM first, then a host: the order every writer of both follows.
+        VmEntity vm = em.find(VmEntity.class, vmUuid, LockModeType.PESSIMISTIC_WRITE);
+        long need = vm.getMemoryMiB() * MIB;
+        if (requested != null) {
+            HostEntity host = em.find(HostEntity.class, requested, LockModeType.PESSIMISTIC_WRITE);
+            if (host == null) {
+                throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + requested, "host " + requested + " is not in the pool");
+            }
+            String refusal = refusal(host, need, promisedOn(host, vm));
+            if (refusal != null) {
+                throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, "cannot start " + vm.label() + " on "
+                        + host.label() + ": " + refusal);
+            }
+            vm.scheduleOn(host);
+            return host.agent();
+        }
+        List<HostEntity> hosts = em.createQuery("select h from HostEntity h", HostEntity.class).getResultList();
+        if (hosts.isEmpty()) {
+            throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot start " + vm.label()
+                    + ": the pool has no hosts; join one with POST /api/v1/hosts");
+        }
+        Map<UUID, Long> promised = new HashMap<>();
+        for (Object[] row : em.createQuery("select v.scheduledOn.uuid, sum(v.memoryMiB) from VmEntity v where v.scheduledOn is not null"
+                + " and v.uuid <> :vm group by v.scheduledOn.uuid", Object[].class).setParameter("vm", vmUuid).getResultList()) {
+            promised.put((UUID) row[0], ((Number) row[1]).longValue() * MIB);
+        }
+        hosts.sort(Comparator.comparingLong((HostEntity h) -> h.getMemoryFreeForVmsBytes() - promised.getOrDefault(h.getUuid(), 0L))
+                .reversed());
+        List<String> reasons = new ArrayList<>();
+        for (HostEntity candidate : hosts) {
+            String refusal = refusal(candidate, need, promised.getOrDefault(candidate.getUuid(), 0L));
+            if (refusal == null) {
+                // Again under the host's lock: a concurrent start may have been scheduled there meanwhile.
+                em.lock(candidate, LockModeType.PESSIMISTIC_WRITE);
+                em.refresh(candidate);
+                refusal = refusal(candidate, need, promisedOn(candidate, vm));
+                if (refusal == null) {
+                    vm.scheduleOn(candidate);
+                    return candidate.agent();
+                }
+            }
+            reasons.add(candidate.label() + ": " + refusal);
+        }
+        throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "no host can start " + vm.label() + " ("
+                + vm.getMemoryMiB() + " MiB): " + String.join("; ", reasons.subList(0, Math.min(10, reasons.size())))
+                + (reasons.size() > 10 ? "; and " + (reasons.size() - 10) + " more" : ""));
+    }
+
+    /** Why the host cannot take the VM now, or {@code null} when it can. */
+    private static String refusal(HostEntity host, long need, long promised) {
+        if (!host.isEnabled()) {
+            return "disabled";
+        }
+        if (host.getHealth() != HostHealth.ONLINE) {
+            return "unreachable";
+        }
+        long free = host.getMemoryFreeForVmsBytes() - promised;
+        if (free < need) {
+            return Math.max(0, free / MIB) + " MiB free for VMs, the VM needs " + (need / MIB) + " MiB";
+        }
+        return null;
+    }
+
+    /** Memory promised on the host to other VMs whose start is in progress. */
+    private long promisedOn(HostEntity host, VmEntity vm) {
+        Long mib = em.createQuery("select coalesce(sum(v.memoryMiB), 0) from VmEntity v where v.scheduledOn = :host and v.uuid <> :vm",
+                Long.class).setParameter("host", host).setParameter("vm", vm.getUuid()).getSingleResult();
+        return mib * MIB;
+    }
+}

@@ -1,0 +1,79 @@
+package io.atoll.master.vm;
+
+import io.atoll.node.api.Accelerator;
+import io.atoll.node.api.BootSpec;
+import io.atoll.node.api.DiskSpec.DiskBus;
+import io.atoll.node.api.NicSpec.NicMode;
+import io.atoll.node.api.VmPowerState;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * A VM as clients see it.
+ *
+ * @param uuid the VM's id, also its id on the host running it
+ * @param name unique in the pool
+ * @param vcpus virtual CPUs
+ * @param memoryMiB guest memory
+ * @param boot direct kernel boot, or {@code null} to boot from the disks by boot index
+ * @param accelerator how its guest code runs
+ * @param machine QEMU machine type
+ * @param disks its disks (XAPI's VBDs), in order
+ * @param nics its network interfaces (VIFs), in order
+ * @param powerState HALTED, RUNNING, PAUSED, SUSPENDED or CRASHED
+ * @param residentOn the host it runs on, is suspended on or crashed on; {@code null} when halted
+ * @param currentOperation the operation in progress and its task, or {@code null}
+ * @param allowedOperations what may be asked now
+ * @param created when it was created
+ */
+public record Vm(UUID uuid, String name, int vcpus, long memoryMiB, BootSpec boot, Accelerator accelerator, String machine,
+                 List<Disk> disks, List<Nic> nics, VmPowerState powerState, UUID residentOn,
+                 CurrentOperation currentOperation, List<VmOperation> allowedOperations, Instant created) {
+    public Vm {
+        Objects.requireNonNull(uuid, "uuid");
+        Objects.requireNonNull(powerState, "powerState");
+        disks = List.copyOf(disks);
+        nics = List.copyOf(nics);
+        allowedOperations = List.copyOf(allowedOperations);
+    }
+
+    /**
+     * A disk of the VM.
+     *
+     * @param id device id in the VM ({@code disk0})
+     * @param path the image file on the hosts, for a disk given by path
+     * @param virtualDisk the virtual disk, for a disk from a storage repository (not offered yet)
+     * @param format {@code raw} or {@code qcow2}
+     * @param bootIndex firmware boot order, or {@code null}
+     * @param readOnly whether the guest may write
+     * @param bus how the guest sees it
+     */
+    public record Disk(String id, String path, UUID virtualDisk, String format, Integer bootIndex, boolean readOnly, DiskBus bus) {
+    }
+
+    /**
+     * A network interface of the VM.
+     *
+     * @param id device id in the VM ({@code nic0})
+     * @param mac its MAC address, or {@code null} for one derived from the VM's uuid by the host
+     * @param mode {@code USER} (QEMU's NAT) or {@code TAP}
+     * @param ifname the tap device, for {@code TAP}
+     * @param model the emulated NIC
+     * @param network the network, when attached to one (not offered yet)
+     */
+    public record Nic(String id, String mac, NicMode mode, String ifname, String model, UUID network) {
+    }
+
+    /**
+     * @param operation what runs on the VM
+     * @param task the task to follow for it
+     */
+    public record CurrentOperation(VmOperation operation, UUID task) {
+        public CurrentOperation {
+            Objects.requireNonNull(operation, "operation");
+            Objects.requireNonNull(task, "task");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.atoll.master.vm;
+
+import java.util.UUID;
+
+/**
+ * What a client asked to be done to a VM. The REST layer only parses requests into these;
+ * {@link VmService} accepts one (locks the VM, creates the task) and {@link VmOperations} carries
+ * it out on a worker.
+ */
+public sealed interface VmAction {
+
+    /** The operation this action performs: what the VM's lock and allowed operations name. */
+    VmOperation operation();
+
+    /** Valid on a halted VM. {@code host}: the host to start on, or {@code null} to let placement choose. */
+    record Start(UUID host) implements VmAction {
+        @Override
+        public VmOperation operation() {
+            return VmOperation.START;
+        }
+    }
+
+    /**
+     * Clean (running VMs): the ACPI power button, hard after {@code timeoutSeconds} (the agent's
+     * default when {@code null}). Force: QEMU ends at once; valid on running, paused, suspended
+     * and crashed VMs.
+     */
+    record Shutdown(boolean force, Integer timeoutSeconds) implements VmAction {
+        public Shutdown {
+            if (timeoutSeconds != null && (timeoutSeconds < 0 || timeoutSeconds > 86_400)) {
+                throw new IllegalArgumentException("timeoutSeconds is " + timeoutSeconds + ": give 0 to 86400 seconds");
+            }
+        }
+
+        @Override
+        public VmOperation operation() {
+            return force ? VmOperation.HARD_SHUTDOWN : VmOperation.CLEAN_SHUTDOWN;
+        }
+    }
+
+    /** Clean (running VMs): a clean shutdown and a start on the same host. Force: a reset; also valid when paused. */
+    record Reboot(boolean force, Integer timeoutSeconds) implements VmAction {
+        public Reboot {
+            if (timeoutSeconds != null && (timeoutSeconds < 0 || timeoutSeconds > 86_400)) {
+                throw new IllegalArgumentException("timeoutSeconds is " + timeoutSeconds + ": give 0 to 86400 seconds");
+            }
+        }
+
+        @Override
+        public VmOperation operation() {
+            return force ? VmOperation.HARD_REBOOT : VmOperation.CLEAN_REBOOT;
+        }
+    }
+
+    /** Valid on a running VM: its vCPUs stop, its memory stays in QEMU. */
+    record Pause() implements VmAction {
+        @Override
+        public VmOperation operation() {
+            return VmOperation.PAUSE;
+        }
+    }
+
+    /** Valid on a paused VM. */
+    record Unpause() implements VmAction {
+        @Override
+        public VmOperation operation() {
+            return VmOperation.UNPAUSE;
+        }
+    }
+
+    /** Valid on a running or paused VM: memory goes to a file on its host, QEMU ends; the VM stays resident there. */
+    record Suspend() implements VmAction {
+        @Override
+        public VmOperation operation() {
+            return VmOperation.SUSPEND;
+        }
+    }
+
+    /** Valid on a suspended VM: it continues on the host holding its memory image. */
+    record Resume() implements VmAction {
+        @Override
+        public VmOperation operation() {
+            return VmOperation.RESUME;
+        }
+    }
+
+    /** Valid on a halted VM: removes it and its devices from the pool; disk files stay. */
+    record Destroy() implements VmAction {
+        @Override
+        public VmOperation operation() {
+            return VmOperation.DESTROY;
+        }
+    }
+}

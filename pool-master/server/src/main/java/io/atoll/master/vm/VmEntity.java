@@ -1,0 +1,176 @@
+package io.atoll.master.vm;
+
+import io.atoll.master.host.HostEntity;
+import io.atoll.node.api.Accelerator;
+import io.atoll.node.api.BootSpec;
+import io.atoll.node.api.VmPowerState;
+import io.atoll.node.api.VmSpec;
+import jakarta.persistence.CascadeType;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.FetchType;
+import jakarta.persistence.Id;
+import jakarta.persistence.JoinColumn;
+import jakarta.persistence.ManyToOne;
+import jakarta.persistence.OneToMany;
+import jakarta.persistence.OrderBy;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.hibernate.annotations.BatchSize;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/**
+ * A VM of the pool. The pool database owns its spec; a host holds a copy only while the VM is
+ * resident there. {@code currentOperation} is the per-VM operation lock: set with the task in the
+ * transaction that accepts an operation, cleared in the one that records its outcome.
+ */
+@Entity
+@Table(name = "vm")
+public class VmEntity {
+    @Id
+    private UUID uuid;
+    private String name;
+    private int vcpus;
+    @Column(name = "memory_mib")
+    private long memoryMiB;
+    private String bootKernel;
+    private String bootInitrd;
+    private String bootCmdline;
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.VARCHAR)
+    private Accelerator accelerator;
+    private String machine;
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.VARCHAR)
+    private VmPowerState powerState;
+    /** Where it runs, is suspended or crashed; null when halted. */
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "resident_on")
+    private HostEntity residentOn;
+    /** The host a start in progress has placed it on: counted against that host's memory, and blocks its eject. */
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "scheduled_on")
+    private HostEntity scheduledOn;
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.VARCHAR)
+    private VmOperation currentOperation;
+    private UUID currentTask;
+    private Instant createdAt;
+    @OneToMany(mappedBy = "vm", cascade = CascadeType.ALL, orphanRemoval = true)
+    @OrderBy("position")
+    @BatchSize(size = 100)
+    private List<VmDiskEntity> disks = new ArrayList<>();
+    @OneToMany(mappedBy = "vm", cascade = CascadeType.ALL, orphanRemoval = true)
+    @OrderBy("position")
+    @BatchSize(size = 100)
+    private List<VifEntity> nics = new ArrayList<>();
+    @Version
+    private long version;
+
+    protected VmEntity() {
+    }
+
+    VmEntity(VmSpec spec) {
+        this.uuid = spec.uuid();
+        this.name = spec.name();
+        this.vcpus = spec.vcpus();
+        this.memoryMiB = spec.memoryMiB();
+        if (spec.boot() != null) {
+            this.bootKernel = spec.boot().kernel();
+            this.bootInitrd = spec.boot().initrd();
+            this.bootCmdline = spec.boot().cmdline();
+        }
+        this.accelerator = spec.accelerator();
+        this.machine = spec.machine();
+        this.powerState = VmPowerState.HALTED;
+        this.createdAt = Instant.now();
+        for (int i = 0; i < spec.disks().size(); i++) {
+            disks.add(new VmDiskEntity(this, i, spec.disks().get(i)));
+        }
+        for (int i = 0; i < spec.nics().size(); i++) {
+            nics.add(new VifEntity(this, i, spec.nics().get(i)));
+        }
+    }
+
+    /** What a host receives to run this VM. */
+    VmSpec spec() {
+        BootSpec boot = bootKernel == null ? null : new BootSpec(bootKernel, bootInitrd, bootCmdline);
+        return new VmSpec(uuid, name, vcpus, memoryMiB, boot, disks.stream().map(VmDiskEntity::spec).toList(),
+                nics.stream().map(VifEntity::spec).toList(), accelerator, machine);
+    }
+
+    Vm view() {
+        BootSpec boot = bootKernel == null ? null : new BootSpec(bootKernel, bootInitrd, bootCmdline);
+        Vm.CurrentOperation current = currentOperation == null ? null : new Vm.CurrentOperation(currentOperation, currentTask);
+        return new Vm(uuid, name, vcpus, memoryMiB, boot, accelerator, machine, disks.stream().map(VmDiskEntity::view).toList(),
+                nics.stream().map(VifEntity::view).toList(), powerState, residentOn == null ? null : residentOn.getUuid(), current,
+                VmOperation.allowed(powerState, currentOperation), createdAt);
+    }
+
+    void lock(VmOperation operation, UUID task) {
+        currentOperation = operation;
+        currentTask = task;
+    }
+
+    /** Releases the lock if {@code task} holds it; a stale worker cannot release a newer task's lock. */
+    void unlock(UUID task) {
+        if (task.equals(currentTask)) {
+            currentOperation = null;
+            currentTask = null;
+        }
+    }
+
+    void scheduleOn(HostEntity host) {
+        scheduledOn = host;
+    }
+
+    /** The VM now has {@code state} on {@code host}; HALTED leaves it resident nowhere. */
+    void placed(HostEntity host, VmPowerState state) {
+        powerState = state;
+        residentOn = state == VmPowerState.HALTED ? null : host;
+        scheduledOn = null;
+    }
+
+    public UUID getUuid() {
+        return uuid;
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    public long getMemoryMiB() {
+        return memoryMiB;
+    }
+
+    public VmPowerState getPowerState() {
+        return powerState;
+    }
+
+    public HostEntity getResidentOn() {
+        return residentOn;
+    }
+
+    public VmOperation getCurrentOperation() {
+        return currentOperation;
+    }
+
+    public UUID getCurrentTask() {
+        return currentTask;
+    }
+
+    public long getVersion() {
+        return version;
+    }
+
+    public String label() {
+        return "vm " + uuid + " (" + name + ")";
+    }
+}

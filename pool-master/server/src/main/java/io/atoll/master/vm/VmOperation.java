@@ -1,0 +1,61 @@
+package io.atoll.master.vm;
+
+import static io.atoll.node.api.VmPowerState.CRASHED;
+import static io.atoll.node.api.VmPowerState.HALTED;
+import static io.atoll.node.api.VmPowerState.PAUSED;
+import static io.atoll.node.api.VmPowerState.RUNNING;
+import static io.atoll.node.api.VmPowerState.SUSPENDED;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.atoll.node.api.VmPowerState;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The operations on a VM (XAPI's names) and the power states each is allowed in. A VM's
+ * {@code allowedOperations} are those of its power state while no operation runs, none while
+ * one does.
+ */
+public enum VmOperation {
+    START(HALTED),
+    CLEAN_SHUTDOWN(RUNNING),
+    /** Also acknowledges a crash, and discards a suspended VM's saved memory. */
+    HARD_SHUTDOWN(RUNNING, PAUSED, SUSPENDED, CRASHED),
+    CLEAN_REBOOT(RUNNING),
+    HARD_REBOOT(RUNNING, PAUSED),
+    PAUSE(RUNNING),
+    UNPAUSE(PAUSED),
+    SUSPEND(RUNNING, PAUSED),
+    RESUME(SUSPENDED),
+    DESTROY(HALTED);
+
+    private final Set<VmPowerState> allowedIn;
+
+    VmOperation(VmPowerState first, VmPowerState... more) {
+        this.allowedIn = EnumSet.of(first, more);
+    }
+
+    @JsonValue
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public boolean allowedIn(VmPowerState state) {
+        return allowedIn.contains(state);
+    }
+
+    public Set<VmPowerState> allowedIn() {
+        return EnumSet.copyOf(allowedIn);
+    }
+
+    /** What a VM in {@code state} allows while {@code current} runs on it ({@code null}: nothing runs). */
+    public static List<VmOperation> allowed(VmPowerState state, VmOperation current) {
+        if (current != null) {
+            return List.of();
+        }
+        return Arrays.stream(values()).filter(op -> op.allowedIn(state)).toList();
+    }
+}

@@ -1,0 +1,150 @@
+package io.atoll.master.vm;
+
+import io.atoll.master.agent.AgentClient;
+import io.atoll.master.agent.AgentEndpoint;
+import io.atoll.master.error.MasterErrorCode;
+import io.atoll.master.error.MasterException;
+import io.atoll.master.task.TaskService;
+import io.atoll.node.api.ShutdownRequest;
+import io.atoll.node.api.VmInfo;
+import io.atoll.node.api.VmPowerState;
+import io.atoll.node.api.VmSpec;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Carries out an accepted {@link VmAction} on a worker thread: placement, the agent calls, and
+ * the outcome through {@link VmService}. No database transaction is open during an agent call.
+ * Whatever happens, the task ends (SUCCESS or FAILURE) and the VM's lock is released; after a
+ * failure the VM's state is what its host reports, when the host answers.
+ */
+@ApplicationScoped
+public class VmOperations {
+    private static final Logger LOG = Logger.getLogger(VmOperations.class);
+
+    @Inject
+    VmService vms;
+
+    @Inject
+    Placement placement;
+
+    @Inject
+    AgentClient agents;
+
+    @Inject
+    TaskService tasks;
+
+    void run(UUID vm, UUID task, VmAction action) {
+        long began = System.nanoTime();
+        String op = action.operation().wireName();
+        AgentEndpoint[] agent = new AgentEndpoint[1];
+        try {
+            tasks.running(task);
+            Vm result;
+            if (action instanceof VmAction.Start start) {
+                result = start(vm, task, start, agent);
+            } else if (action instanceof VmAction.Destroy) {
+                vms.destroyed(vm, task);
+                LOG.infof("vm %s: destroyed (task %s)", vm, task);
+                return;
+            } else {
+                agent[0] = vms.residentAgent(vm);
+                result = onResidentHost(vm, task, action, agent[0]);
+            }
+            LOG.infof("vm %s (%s): %s completed in %d ms, now %s", vm, result.name(), op, (System.nanoTime() - began) / 1_000_000,
+                    result.powerState());
+        } catch (MasterException e) {
+            fail(vm, task, op, e, agent[0]);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "vm %s: %s failed unexpectedly (task %s)", vm, op, task);
+            fail(vm, task, op, new MasterException(MasterErrorCode.INTERNAL, "vm " + vm, op + " failed: " + e), agent[0]);
+        }
+    }
+
+    /**
+     * Places the VM, defines it on the chosen host from the pool database's spec (replacing a
+     * stale definition left there), and starts it.
+     */
+    private Vm start(UUID vm, UUID task, VmAction.Start start, AgentEndpoint[] agent) {
+        VmSpec spec = vms.spec(vm);
+        agent[0] = placement.place(vm, start.host());
+        LOG.infof("vm %s (%s): placed on %s", vm, spec.name(), agent[0].label());
+        tasks.progress(task, 0.2);
+        Optional<VmInfo> there = agents.vm(agent[0], vm);
+        if (there.isPresent() && !there.get().spec().equals(spec)) {
+            VmPowerState state = there.get().powerState();
+            if (state != VmPowerState.HALTED && state != VmPowerState.CRASHED) {
+                throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm, agent[0].label() + " already runs vm " + vm
+                        + " (" + state + ") while the pool has it halted: leave it to reconciliation or shut it down on the host");
+            }
+            agents.destroy(agent[0], vm);
+            there = Optional.empty();
+        }
+        if (there.isEmpty()) {
+            agents.create(agent[0], spec);
+        }
+        tasks.progress(task, 0.5);
+        VmInfo info = agents.operate(agent[0], vm, "start", null);
+        return vms.succeeded(vm, task, agent[0].host(), info.powerState(), true);
+    }
+
+    private Vm onResidentHost(UUID vm, UUID task, VmAction action, AgentEndpoint agent) {
+        VmInfo info;
+        if (action instanceof VmAction.Shutdown s) {
+            info = agents.operate(agent, vm, "shutdown", new ShutdownRequest(s.force(), s.timeoutSeconds()));
+        } else if (action instanceof VmAction.Reboot r) {
+            info = agents.operate(agent, vm, "reboot", new ShutdownRequest(r.force(), r.timeoutSeconds()));
+        } else if (action instanceof VmAction.Pause) {
+            info = agents.operate(agent, vm, "pause", null);
+        } else if (action instanceof VmAction.Unpause) {
+            info = agents.operate(agent, vm, "unpause", null);
+        } else if (action instanceof VmAction.Suspend) {
+            info = agents.operate(agent, vm, "suspend", null);
+        } else if (action instanceof VmAction.Resume) {
+            info = agents.operate(agent, vm, "resume", null);
+        } else {
+            throw new IllegalStateException("no handler for " + action);
+        }
+        if (info.powerState() == VmPowerState.HALTED) {
+            forget(agent, vm);
+        }
+        return vms.succeeded(vm, task, agent.host(), info.powerState(), false);
+    }
+
+    /**
+     * A halted VM lives in the pool database only: its definition leaves the host, so that the
+     * next start may choose any host and the spec comes fresh from the database.
+     */
+    void forget(AgentEndpoint agent, UUID vm) {
+        try {
+            agents.destroy(agent, vm);
+        } catch (MasterException e) {
+            LOG.warnf("vm %s: halted, but its definition stays on %s (replaced at its next start there): %s", vm, agent.label(),
+                    e.getMessage());
+        }
+    }
+
+    private void fail(UUID vm, UUID task, String op, MasterException error, AgentEndpoint agent) {
+        LOG.warnf("vm %s: %s failed (task %s): %s %s", vm, op, task, error.code(), error.getMessage());
+        VmPowerState reported = null;
+        if (agent != null) {
+            try {
+                Optional<VmInfo> there = agents.vm(agent, vm);
+                reported = there.map(VmInfo::powerState).orElse(null);
+                if (there.isPresent() && reported == VmPowerState.HALTED) {
+                    forget(agent, vm);
+                }
+            } catch (MasterException unreachable) {
+                LOG.warnf("vm %s: its state on %s is unknown after the failure: %s", vm, agent.label(), unreachable.getMessage());
+            }
+        }
+        try {
+            vms.failed(vm, task, error, agent == null ? null : agent.host(), reported);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "vm %s: cannot record the failure of task %s", vm, task);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.atoll.master.vm;
+
+import io.atoll.master.error.MasterErrorCode;
+import io.atoll.master.error.MasterException;
+import io.atoll.master.error.Params;
+import io.atoll.master.task.Task;
+import io.atoll.node.api.ShutdownRequest;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.List;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/**
+ * The pool's VMs. Creation and reads answer at once; every operation answers 202 with its task
+ * ({@code Location: /api/v1/tasks/UUID}) and runs on a worker. A second operation on a VM while one
+ * runs is refused with 409 OTHER_OPERATION_IN_PROGRESS naming the one in progress.
+ */
+@Path("/api/v1/vms")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "vms")
+public class VmResource {
+
+    @Inject
+    VmService vms;
+
+    @POST
+    @Operation(summary = "Create a VM (halted, in the pool database only)")
+    public Response create(VmCreateRequest request) {
+        if (request == null) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be a VM spec (JSON)");
+        }
+        Vm vm = vms.create(request);
+        return Response.created(URI.create("/api/v1/vms/" + vm.uuid())).entity(vm).build();
+    }
+
+    @GET
+    public List<Vm> list() {
+        return vms.list();
+    }
+
+    @GET
+    @Path("/{uuid}")
+    public Vm get(@PathParam("uuid") String uuid) {
+        return vms.get(parse(uuid));
+    }
+
+    @DELETE
+    @Path("/{uuid}")
+    @Operation(summary = "Destroy a halted VM (its disk files stay)")
+    public Response destroy(@PathParam("uuid") String uuid) {
+        return accepted(vms.request(parse(uuid), new VmAction.Destroy()));
+    }
+
+    @POST
+    @Path("/{uuid}/start")
+    @Operation(summary = "Start a halted VM", description = "Body (optional): {\"host\": UUID}; without it placement picks a host.")
+    public Response start(@PathParam("uuid") String uuid, VmStartRequest request) {
+        return accepted(vms.request(parse(uuid), new VmAction.Start(request == null ? null : request.host())));
+    }
+
+    @POST
+    @Path("/{uuid}/shutdown")
+    @Operation(summary = "Shut a VM down", description = "Body (optional): {\"force\": false, \"timeoutSeconds\": 60}. Clean: the ACPI "
+            + "power button, hard after the timeout. Force: at once.")
+    public Response shutdown(@PathParam("uuid") String uuid, ShutdownRequest request) {
+        ShutdownRequest r = request == null ? new ShutdownRequest(false, null) : request;
+        return accepted(vms.request(parse(uuid), new VmAction.Shutdown(r.force(), r.timeoutSeconds())));
+    }
+
+    @POST
+    @Path("/{uuid}/reboot")
+    @Operation(summary = "Reboot a VM", description = "Body (optional): {\"force\": false}. Clean: shutdown and start; force: a reset.")
+    public Response reboot(@PathParam("uuid") String uuid, ShutdownRequest request) {
+        ShutdownRequest r = request == null ? new ShutdownRequest(false, null) : request;
+        return accepted(vms.request(parse(uuid), new VmAction.Reboot(r.force(), r.timeoutSeconds())));
+    }
+
+    @POST
+    @Path("/{uuid}/pause")
+    public Response pause(@PathParam("uuid") String uuid) {
+        return accepted(vms.request(parse(uuid), new VmAction.Pause()));
+    }
+
+    @POST
+    @Path("/{uuid}/unpause")
+    public Response unpause(@PathParam("uuid") String uuid) {
+        return accepted(vms.request(parse(uuid), new VmAction.Unpause()));
+    }
+
+    @POST
+    @Path("/{uuid}/suspend")
+    public Response suspend(@PathParam("uuid") String uuid) {
+        return accepted(vms.request(parse(uuid), new VmAction.Suspend()));
+    }
+
+    @POST
+    @Path("/{uuid}/resume")
+    public Response resume(@PathParam("uuid") String uuid) {
+        return accepted(vms.request(parse(uuid), new VmAction.Resume()));
+    }
+
+    private static Response accepted(Task task) {
+        return Response.accepted(task).location(URI.create("/api/v1/tasks/" + task.uuid())).build();
+    }
+
+    private static UUID parse(String uuid) {
+        return Params.uuid(uuid, MasterErrorCode.VM_NOT_FOUND, "vm");
+    }
+}

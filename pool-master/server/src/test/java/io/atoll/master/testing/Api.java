@@ -1,0 +1,45 @@
+package io.atoll.master.testing;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
+import java.time.Duration;
+import java.util.Set;
+
+/** Small helpers for the master's API tests. */
+public final class Api {
+    private static final Set<String> FINISHED = Set.of("SUCCESS", "FAILURE", "CANCELLED");
+
+    private Api() {
+    }
+
+    /** A JSON request against the master under test. */
+    public static RequestSpecification api() {
+        return given().contentType(ContentType.JSON).accept(ContentType.JSON);
+    }
+
+    /** Polls the task until it has finished (bounded), and answers it. */
+    public static JsonPath awaitTask(String uuid, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            JsonPath task = api().get("/api/v1/tasks/" + uuid).then().statusCode(200).extract().jsonPath();
+            if (FINISHED.contains(task.getString("status"))) {
+                return task;
+            }
+            assertThat(System.nanoTime()).as("task %s finished within %s (now %s)", uuid, limit, task.prettify()).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    /** Polls until the condition holds (bounded). */
+    public static void await(String what, Duration limit, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("%s within %s", what, limit).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+}
