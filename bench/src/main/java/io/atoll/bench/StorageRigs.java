@@ -3,6 +3,8 @@ package io.atoll.bench;
 import io.atoll.storage.iscsi.IscsiAdapterFactory;
 import io.atoll.storage.iscsi.TgtServer;
 import io.atoll.storage.local.LocalStoragePlugin;
+import io.atoll.storage.nfs.GaneshaServer;
+import io.atoll.storage.nfs.NfsStoragePlugin;
 import io.atoll.storage.lvm.LoopDevice;
 import io.atoll.storage.lvm.LvmAdapterFactory;
 import io.atoll.storage.spi.StorageAdapterFactory;
@@ -32,7 +34,7 @@ final class StorageRigs {
     }
 
     static List<Rig> all(Path dir) {
-        return List.of(local(), lvm(dir), iscsi());
+        return List.of(local(), nfs(), lvm(dir), iscsi());
     }
 
     static Rig local() {
@@ -47,6 +49,36 @@ final class StorageRigs {
 
             public Map<String, String> location(Path scratch, String srUuid) {
                 return Map.of("path", scratch.resolve("sr-" + srUuid).toString());
+            }
+        };
+    }
+
+    static Rig nfs() {
+        return new Rig() {
+            private GaneshaServer server;
+
+            public String name() {
+                return "nfs";
+            }
+
+            public StorageAdapterFactory factory() {
+                return new NfsStoragePlugin.Factory();
+            }
+
+            public Map<String, String> location(Path scratch, String srUuid) {
+                try {
+                    server = GaneshaServer.launch();
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot start nfs-ganesha: " + e.getMessage(), e);
+                }
+                return Map.of("server", GaneshaServer.HOST, "export", server.exportPath(), "path", "sr-" + srUuid);
+            }
+
+            @Override
+            public void close() throws Exception {
+                if (server != null) {
+                    server.close();
+                }
             }
         };
     }
