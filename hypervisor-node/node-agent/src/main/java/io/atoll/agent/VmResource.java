@@ -104,6 +104,45 @@ public class VmResource {
         return manager.resume(uuid);
     }
 
+    /**
+     * Waits for a VM migrating in from another host: QEMU starts paused and listens; the answer
+     * says where. The VM runs here once its state has arrived; if the migration fails, nothing of
+     * it stays here.
+     */
+    @POST
+    @Path("/incoming")
+    public io.atoll.node.api.IncomingInfo incoming(io.atoll.node.api.IncomingRequest request) {
+        if (request == null) {
+            throw new IllegalArgumentException("the request body must be {\"spec\": VM spec, \"listenAddress\": address}");
+        }
+        return manager.receive(request);
+    }
+
+    /** Migrates the VM to a host waiting for it; returns when it runs there (or fails, the VM still here). */
+    @POST
+    @Path("/{uuid}/migrate")
+    public VmInfo migrate(@PathParam("uuid") UUID uuid, io.atoll.node.api.MigrationRequest request) {
+        if (request == null) {
+            throw new IllegalArgumentException("the request body must be a migration request with the target's uri");
+        }
+        return manager.migrate(uuid, request);
+    }
+
+    /** Progress of the VM's outgoing migration: bytes sent and remaining, dirty rate, expected downtime. */
+    @GET
+    @Path("/{uuid}/migration")
+    public io.atoll.node.api.MigrationProgress migration(@PathParam("uuid") UUID uuid) {
+        return manager.migrationProgress(uuid);
+    }
+
+    /** Cancels the VM's outgoing migration; the VM runs on here. */
+    @POST
+    @Path("/{uuid}/migrate/cancel")
+    public Response cancelMigration(@PathParam("uuid") UUID uuid) {
+        manager.cancelMigration(uuid);
+        return Response.accepted().build();
+    }
+
     /** The last lines the guest wrote on its serial console. */
     @GET
     @Path("/{uuid}/console")

@@ -1,21 +1,16 @@
 package io.atoll.agent;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import io.atoll.guests.GuestConsole;
 import io.atoll.guests.TestGuests;
-import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,44 +22,16 @@ import org.junit.jupiter.api.Test;
 class AgentRestartIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private Path root;
-    private int port;
-    private Process agent;
+    private AgentProcess agent;
 
     @BeforeEach
     void dirs() throws IOException {
         root = Files.createTempDirectory(Path.of("/tmp"), "atoll-restart-");
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-    }
-
-    private void startAgent(String logName) throws Exception {
-        String jar = System.getProperty("atoll.agent.jar");
-        assertThat(jar).as("system property atoll.agent.jar (set by the build)").isNotNull();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
-                "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
-                "-Datoll.agent.plugins-dir=" + root.resolve("plugins"), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
-                "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
-                "-jar", jar));
-        agent = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve(logName).toFile()).start();
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            assertThat(agent.isAlive()).as("agent runs; log: %s", Files.readString(root.resolve(logName))).isTrue();
-            try {
-                if (api().get("/q/health/ready").statusCode() == 200) {
-                    return;
-                }
-            } catch (Exception notYet) { // RestAssured throws ConnectException undeclared
-                // not listening yet
-            }
-            assertThat(System.nanoTime()).as("agent ready").isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        agent = new AgentProcess(root);
     }
 
     private RequestSpecification api() {
-        return given().baseUri("http://127.0.0.1:" + port).contentType(ContentType.JSON);
+        return agent.api();
     }
 
     private String createAndStart(String name) throws IOException {
@@ -85,7 +52,7 @@ class AgentRestartIT {
 
     @Test
     void vmsOutliveAKilledAgentAndAreAdoptedWithTheirTrueState() throws Exception {
-        startAgent("agent-1.log");
+        agent.start();
         String running = createAndStart("keeps-running");
         String paused = createAndStart("stays-paused");
         api().post("/api/v1/vms/" + paused + "/pause").then().statusCode(200).body("powerState", equalTo("PAUSED"));
@@ -95,18 +62,18 @@ class AgentRestartIT {
         console.awaitCounterAbove(3, WAIT);
 
         // kill -9 of the agent: its VMs do not notice.
-        agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        agent.kill();
         assertThat(ProcessHandle.of(runningPid).map(ProcessHandle::isAlive)).contains(true);
         assertThat(ProcessHandle.of(pausedPid).map(ProcessHandle::isAlive)).contains(true);
         long whileDown = console.awaitCounterAbove(console.lastCounter().orElseThrow() + 5, WAIT);
 
         // The restarted agent finds both, with the state each is really in.
-        startAgent("agent-2.log");
+        agent.start();
         api().get("/api/v1/vms/" + running).then().statusCode(200)
                 .body("powerState", equalTo("RUNNING")).body("pid", equalTo((int) runningPid));
         api().get("/api/v1/vms/" + paused).then().statusCode(200)
                 .body("powerState", equalTo("PAUSED")).body("pid", equalTo((int) pausedPid));
-        assertThat(Files.readString(root.resolve("agent-2.log"))).contains("adopted qemu pid " + runningPid);
+        assertThat(agent.log()).contains("adopted qemu pid " + runningPid);
         console.awaitCounterAbove(whileDown + 3, WAIT);
         List<Long> values = console.counterValues();
         for (int i = 1; i < values.size(); i++) {
@@ -130,15 +97,6 @@ class AgentRestartIT {
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null && agent.isAlive()) {
-            agent.destroy();
-            agent.waitFor(20, TimeUnit.SECONDS);
-        }
-        List<ProcessHandle> left = AgentDirs.qemusUnder(root);
-        left.forEach(ProcessHandle::destroyForcibly);
-        try (var files = Files.walk(root)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-        assertThat(left).as("QEMU processes left").isEmpty();
+        agent.close();
     }
 }

@@ -126,7 +126,16 @@ public sealed interface QmpCommand<R> {
      */
     @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
     record MigrationInfo(String status, JsonNode ram, Long downtime, @com.fasterxml.jackson.annotation.JsonProperty("total-time") Long totalTime,
-                         @com.fasterxml.jackson.annotation.JsonProperty("error-desc") String errorDesc) {
+                         @com.fasterxml.jackson.annotation.JsonProperty("error-desc") String errorDesc,
+                         @com.fasterxml.jackson.annotation.JsonProperty("expected-downtime") Long expectedDowntime,
+                         @com.fasterxml.jackson.annotation.JsonProperty("socket-address") JsonNode socketAddress) {
+    }
+
+    /** {@code migrate-set-parameters}: downtime-limit (ms), max-bandwidth (bytes/s)… */
+    record MigrateSetParameters(Map<String, Object> parameters) implements QmpCommand<Empty> {
+        public String name() { return "migrate-set-parameters"; }
+        public Map<String, Object> arguments() { return parameters; }
+        public Class<Empty> resultType() { return Empty.class; }
     }
 
     /** {@code migrate-set-capabilities}. */
@@ -164,7 +173,7 @@ public sealed interface QmpCommand<R> {
     static List<Class<?>> typed() {
         return List.of(QueryStatus.class, QueryUuid.class, QueryName.class, QueryVersion.class, Stop.class,
                 Cont.class, SystemPowerdown.class, SystemReset.class, Quit.class, Migrate.class,
-                MigrateIncoming.class, MigrateCancel.class, QueryMigrate.class, MigrateSetCapabilities.class,
+                MigrateIncoming.class, MigrateCancel.class, QueryMigrate.class, MigrateSetCapabilities.class, MigrateSetParameters.class,
                 QueryBlock.class, HumanMonitorCommand.class);
     }
 }

@@ -7,6 +7,7 @@ import static io.atoll.node.api.VmPowerState.RUNNING;
 import static io.atoll.node.api.VmPowerState.SUSPENDED;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -96,6 +97,7 @@ public final class VmManager implements AutoCloseable {
         java.util.concurrent.CompletableFuture<Void> exited = new java.util.concurrent.CompletableFuture<>();
         volatile String shutdownReason;
         boolean expectExit;
+        volatile Migration migration;
 
         ManagedVm(VmSpec spec, VmPaths paths) {
             this.spec = spec;
@@ -338,6 +340,163 @@ public final class VmManager implements AutoCloseable {
         });
     }
 
+    // ---------------------------------------------------------------- live migration
+
+    /**
+     * Migrates a running (or paused) VM to a host waiting for it ({@link #receive}). Returns when
+     * the VM runs there; the VM is then gone from this host. On failure or cancel it runs on here.
+     */
+    public VmInfo migrate(UUID uuid, io.atoll.node.api.MigrationRequest request) {
+        return operate(uuid, "migrate_send", EnumSet.of(RUNNING, PAUSED), vm -> {
+            Migration m = new Migration(qmpOf(vm), vm.label(), request);
+            vm.migration = m;
+            try {
+                m.run();
+            } catch (NodeException e) {
+                syncRunStateNow(vm);
+                throw e;
+            }
+            stopQemu(vm, Duration.ofSeconds(30));
+            synchronized (registry) {
+                vms.remove(uuid);
+            }
+            Processes.deleteTree(vm.paths.stateDir());
+            synchronized (vm) {
+                vm.state = HALTED;
+            }
+            emit(vm, "del", "migrated to " + request.uri());
+        });
+    }
+
+    /** The progress of the VM's outgoing migration, or of the last one. */
+    public io.atoll.node.api.MigrationProgress migrationProgress(UUID uuid) {
+        Migration m = find(uuid).migration;
+        if (m == null || m.progress() == null) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, "vm " + uuid, "vm " + uuid + " is not migrating");
+        }
+        return m.progress();
+    }
+
+    /** Asks the VM's outgoing migration to stop; the migrate call then fails with MIGRATION_CANCELLED. */
+    public void cancelMigration(UUID uuid) {
+        ManagedVm vm = find(uuid);
+        Migration m = vm.migration;
+        if (m == null || !"migrate_send".equals(vm.operation)) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label() + " is not migrating: nothing to cancel");
+        }
+        m.cancel();
+    }
+
+    /**
+     * Makes this host wait for a VM migrating in: defines it (or reuses its halted definition),
+     * starts QEMU paused and listening, and answers where. When the state has arrived the VM runs
+     * here; when the migration fails, QEMU and the definition are removed again.
+     */
+    public io.atoll.node.api.IncomingInfo receive(io.atoll.node.api.IncomingRequest request) {
+        VmSpec spec = request.spec();
+        ManagedVm existing = vms.get(spec.uuid());
+        if (existing == null) {
+            create(spec);
+        }
+        ManagedVm vm = find(spec.uuid());
+        synchronized (vm) {
+            if (vm.operation != null || vm.state != HALTED) {
+                throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label() + " is " + vm.state.name().toLowerCase()
+                        + (vm.operation == null ? "" : " ('" + vm.operation + "' in progress)") + " here: it can migrate in only where it is halted or absent");
+            }
+            vm.operation = "migrate_receive";
+        }
+        try {
+            launch(vm, true);
+            QmpClient qmp = qmpOf(vm);
+            qmp.execute(new QmpCommand.MigrateSetCapabilities(Map.of("events", true)), QMP_TIMEOUT);
+            String host = request.listenAddress().contains(":") ? "[" + request.listenAddress() + "]" : request.listenAddress();
+            qmp.execute(new QmpCommand.MigrateIncoming("tcp:" + host + ":0"), QMP_TIMEOUT);
+            QmpCommand.MigrationInfo info = qmp.execute(new QmpCommand.QueryMigrate(), QMP_TIMEOUT);
+            JsonNode address = info.socketAddress() == null ? null : info.socketAddress().path(0);
+            if (address == null || address.path("port").isMissingNode()) {
+                throw new NodeException(NodeErrorCode.QMP_ERROR, vm.label(), vm.label() + ": QEMU did not say where it listens for the migration");
+            }
+            String uri = "tcp:" + host + ":" + address.path("port").asText();
+            setState(vm, PAUSED, "waiting for its state on " + uri);
+            Thread watcher = new Thread(() -> awaitIncoming(vm, qmp), "migrate-in-" + spec.name());
+            watcher.setDaemon(true);
+            watcher.start();
+            LOG.infof("%s: waiting for the migration on %s", vm.label(), uri);
+            return new io.atoll.node.api.IncomingInfo(uri);
+        } catch (QmpException | IOException | RuntimeException | InterruptedException e) {
+            abandonIncoming(vm, existing == null);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw e instanceof NodeException ne ? ne : new NodeException(NodeErrorCode.QEMU_START_FAILED, vm.label(),
+                    vm.label() + ": cannot wait for the migration: " + e.getMessage(), e);
+        }
+    }
+
+    /** Follows an incoming migration to its end: runs the guest, or cleans up. */
+    private void awaitIncoming(ManagedVm vm, QmpClient qmp) {
+        long connectDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        try {
+            while (true) {
+                String status = qmp.execute(new QmpCommand.QueryMigrate(), QMP_TIMEOUT).status();
+                if ("completed".equals(status)) {
+                    qmp.execute(new QmpCommand.Cont(), QMP_TIMEOUT);
+                    synchronized (vm) {
+                        vm.operation = null;
+                    }
+                    setState(vm, RUNNING, "migrated in");
+                    LOG.infof("%s: migrated in, running", vm.label());
+                    return;
+                }
+                if ("failed".equals(status) || "cancelled".equals(status)) {
+                    throw new QmpException("incoming migration " + status);
+                }
+                if (("setup".equals(status) || "none".equals(status) || status == null) && System.nanoTime() > connectDeadline) {
+                    throw new QmpException("no source connected within 5 minutes");
+                }
+                Thread.sleep(50);
+            }
+        } catch (QmpException e) {
+            LOG.warnf("%s: incoming migration ended without the VM: %s", vm.label(), e.getMessage());
+            abandonIncoming(vm, true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abandonIncoming(vm, true);
+        }
+    }
+
+    /** Removes what {@link #receive} set up: QEMU, runtime files, and the definition when it made it. */
+    private void abandonIncoming(ManagedVm vm, boolean removeDefinition) {
+        killAndClean(vm);
+        synchronized (vm) {
+            vm.operation = null;
+            vm.state = HALTED;
+        }
+        if (removeDefinition) {
+            synchronized (registry) {
+                vms.remove(vm.spec.uuid());
+            }
+            Processes.deleteTree(vm.paths.stateDir());
+            emit(vm, "del", "migration in did not complete");
+        } else {
+            setState(vm, HALTED, "migration in did not complete");
+        }
+    }
+
+    /** After a failed outgoing migration: QEMU resumes the guest by itself; make the record agree. */
+    private void syncRunStateNow(ManagedVm vm) {
+        try {
+            QmpCommand.StatusInfo status = qmp(vm, new QmpCommand.QueryStatus());
+            synchronized (vm) {
+                vm.state = status.running() ? RUNNING : PAUSED;
+                persist(vm);
+            }
+        } catch (QmpException | NodeException e) {
+            LOG.warnf("%s: cannot read its run state after the migration: %s", vm.label(), e.getMessage());
+        }
+    }
+
     // ---------------------------------------------------------------- the engine
 
     /** Runs one operation on a VM, refusing it when another runs or the state forbids it; answers the VM after it. */
@@ -547,7 +706,7 @@ public final class VmManager implements AutoCloseable {
             vm.startedAt = null;
             List<String> tail = Processes.tail(vm.paths.qemuLog(), LOG_TAIL_LINES);
             Processes.deleteTree(vm.paths.runDir());
-            if (!vm.expectExit) {
+            if (!vm.expectExit && !"migrate_receive".equals(vm.operation)) {
                 if (vm.shutdownReason != null) {
                     LOG.infof("%s: qemu exited after a shutdown (%s)", vm.label(), vm.shutdownReason);
                     setState(vm, HALTED, "powered off (" + vm.shutdownReason + ")");
