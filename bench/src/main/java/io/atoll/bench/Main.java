@@ -19,6 +19,7 @@ public final class Main {
     static {
         BENCHES.put("vm-start", new VmStartBench());
         BENCHES.put("storage", new StorageBench());
+        BENCHES.put("migration", new MigrationBench());
     }
 
     private Main() {

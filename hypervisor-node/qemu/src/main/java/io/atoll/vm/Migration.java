@@ -57,6 +57,21 @@ final class Migration {
         // QEMU's default cap is 32 MiB/s (for slow links of old); no request limit means none here
         params.put("max-bandwidth", request.bandwidthMiBps() == null ? (long) Integer.MAX_VALUE * 8 : request.bandwidthMiBps() << 20);
         qmp.execute(new QmpCommand.MigrateSetParameters(params), T);
+        // MIGRATION events wake the loop at once, so the end is seen without waiting out a poll.
+        java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+        Runnable stopListening = qmp.onEvent(e -> {
+            if (e.name().equals("MIGRATION")) {
+                wake.release();
+            }
+        });
+        try {
+            return follow(wake);
+        } finally {
+            stopListening.run();
+        }
+    }
+
+    private MigrationProgress follow(java.util.concurrent.Semaphore wake) throws QmpException, InterruptedException {
         qmp.execute(new QmpCommand.Migrate(request.uri()), T);
         LOG.infof("%s: migrating to %s (downtime limit %d ms, at most %d ms%s)", label, request.uri(), downtimeLimit,
                 request.maxDowntimeMs(), request.bandwidthMiBps() == null ? "" : ", " + request.bandwidthMiBps() + " MiB/s");
@@ -96,7 +111,7 @@ final class Migration {
                     windowStart = now;
                 }
             }
-            Thread.sleep(POLL_MS);
+            wake.tryAcquire(POLL_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
     }
 

@@ -81,6 +81,14 @@ public final class VmManager implements AutoCloseable {
     private final CopyOnWriteArrayList<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Deque<VmEvent> recent = new ArrayDeque<>();
     private final AtomicLong eventSeq = new AtomicLong();
+    /** The final figures of migrations that took VMs away, for whoever asks after the VM left. */
+    private final Map<UUID, io.atoll.node.api.MigrationProgress> departed = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<UUID, io.atoll.node.api.MigrationProgress> eldest) {
+                    return size() > 100;
+                }
+            });
 
     /** One VM and what the manager knows of it; fields are guarded by the object's monitor. */
     private static final class ManagedVm {
@@ -351,7 +359,7 @@ public final class VmManager implements AutoCloseable {
             Migration m = new Migration(qmpOf(vm), vm.label(), request);
             vm.migration = m;
             try {
-                m.run();
+                departed.put(uuid, m.run());
             } catch (NodeException e) {
                 syncRunStateNow(vm);
                 throw e;
@@ -368,9 +376,13 @@ public final class VmManager implements AutoCloseable {
         });
     }
 
-    /** The progress of the VM's outgoing migration, or of the last one. */
+    /** The progress of the VM's outgoing migration, or the final figures of the one that took it away. */
     public io.atoll.node.api.MigrationProgress migrationProgress(UUID uuid) {
-        Migration m = find(uuid).migration;
+        ManagedVm vm = vms.get(uuid);
+        Migration m = vm == null ? null : vm.migration;
+        if ((m == null || m.progress() == null) && departed.containsKey(uuid)) {
+            return departed.get(uuid);
+        }
         if (m == null || m.progress() == null) {
             throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, "vm " + uuid, "vm " + uuid + " is not migrating");
         }
@@ -437,6 +449,12 @@ public final class VmManager implements AutoCloseable {
     /** Follows an incoming migration to its end: runs the guest, or cleans up. */
     private void awaitIncoming(ManagedVm vm, QmpClient qmp) {
         long connectDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+        Runnable stopListening = qmp.onEvent(e -> {
+            if (e.name().equals("MIGRATION")) {
+                wake.release(); // the switch-over is seen at once: the guest's pause ends sooner
+            }
+        });
         try {
             while (true) {
                 String status = qmp.execute(new QmpCommand.QueryMigrate(), QMP_TIMEOUT).status();
@@ -455,7 +473,7 @@ public final class VmManager implements AutoCloseable {
                 if (("setup".equals(status) || "none".equals(status) || status == null) && System.nanoTime() > connectDeadline) {
                     throw new QmpException("no source connected within 5 minutes");
                 }
-                Thread.sleep(50);
+                wake.tryAcquire(50, TimeUnit.MILLISECONDS);
             }
         } catch (QmpException e) {
             LOG.warnf("%s: incoming migration ended without the VM: %s", vm.label(), e.getMessage());
@@ -463,6 +481,8 @@ public final class VmManager implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             abandonIncoming(vm, true);
+        } finally {
+            stopListening.run();
         }
     }
 
