@@ -32,6 +32,13 @@ final class Migration {
     private volatile boolean cancelRequested;
     private volatile MigrationProgress progress;
     private long downtimeLimit;
+    private SwitchoverHook beforeSwitchover;
+
+    /** Work that must happen while the guest is paused and before QEMU hands the VM over. */
+    @FunctionalInterface
+    interface SwitchoverHook {
+        void run() throws QmpException, InterruptedException;
+    }
 
     Migration(QmpClient qmp, String label, MigrationRequest request) {
         this.qmp = qmp;
@@ -48,10 +55,22 @@ final class Migration {
         cancelRequested = true;
     }
 
+    /**
+     * Has QEMU stop at {@code pre-switchover} (guest paused, memory sent) and run the hook there:
+     * block jobs writing to the target must end before the disks change hands.
+     */
+    void beforeSwitchover(SwitchoverHook hook) {
+        this.beforeSwitchover = hook;
+    }
+
+    boolean cancelRequested() {
+        return cancelRequested;
+    }
+
     /** Runs the migration to its end; throws, with the guest still here, when it does not complete. */
     MigrationProgress run() throws QmpException, InterruptedException {
         qmp.execute(new QmpCommand.MigrateSetCapabilities(Map.of("events", true, "auto-converge", request.autoConverge(),
-                "xbzrle", request.xbzrle())), T);
+                "xbzrle", request.xbzrle(), "pause-before-switchover", beforeSwitchover != null)), T);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("downtime-limit", downtimeLimit);
         // QEMU's default cap is 32 MiB/s (for slow links of old); no request limit means none here
@@ -92,8 +111,16 @@ final class Migration {
                         + "; the VM runs on here");
                 case "cancelled" -> throw new NodeException(NodeErrorCode.MIGRATION_CANCELLED, label, label
                         + ": migration cancelled; the VM runs on here");
+                case "pre-switchover" -> {
+                    if (beforeSwitchover != null) {
+                        SwitchoverHook hook = beforeSwitchover;
+                        beforeSwitchover = null; // once
+                        hook.run();
+                        qmp.execute(new QmpCommand.Raw("migrate-continue", Map.of("state", "pre-switchover")), T);
+                    }
+                }
                 default -> {
-                    // setup, active, pre-switchover, device, cancelling: go on
+                    // setup, active, device, cancelling: go on
                 }
             }
             if (cancelRequested) {

@@ -46,16 +46,26 @@ final class QmpBlockDevice implements LiveBlockDevice {
      * Walks the block graph from the device's root node along "backing" edges; each format node's
      * file name is that of its "file" child (the format node's own name may be a json: description).
      */
-    private List<Node> nodes() {
-        JsonNode block = call(new QmpCommand.QueryBlock());
-        String top = null;
-        for (JsonNode dev : block) {
-            if (dev.path("qdev").asText().equals(deviceId) || dev.path("qdev").asText().startsWith("/machine/peripheral/" + deviceId + "/")) {
-                top = dev.path("inserted").path("node-name").asText(null);
+    /** The node the guest's device reads and writes through (the top of its chain). */
+    static String topNode(QmpClient qmp, String label, String deviceId) throws QmpException {
+        for (JsonNode dev : qmp.execute(new QmpCommand.QueryBlock(), T)) {
+            String qdev = dev.path("qdev").asText();
+            if (qdev.equals(deviceId) || qdev.startsWith("/machine/peripheral/" + deviceId + "/")) {
+                String node = dev.path("inserted").path("node-name").asText(null);
+                if (node != null) {
+                    return node;
+                }
             }
         }
-        if (top == null) {
-            throw new StorageException(StorageErrorCode.NOT_FOUND, label + ": no disk " + deviceId + " in the running VM");
+        throw new StorageException(StorageErrorCode.NOT_FOUND, label + ": no disk " + deviceId + " in the running VM");
+    }
+
+    private List<Node> nodes() {
+        String top;
+        try {
+            top = topNode(qmp, label, deviceId);
+        } catch (QmpException e) {
+            throw new StorageException(StorageErrorCode.BACKEND_FAILED, label + ": " + e.getMessage(), e);
         }
         Map<String, String> fileOf = new LinkedHashMap<>();
         for (JsonNode n : call(new QmpCommand.Raw("query-named-block-nodes", Map.of("flat", true)))) {

@@ -358,9 +358,15 @@ public final class VmManager implements AutoCloseable {
         return operate(uuid, "migrate_send", EnumSet.of(RUNNING, PAUSED), vm -> {
             Migration m = new Migration(qmpOf(vm), vm.label(), request);
             vm.migration = m;
+            DiskMirrors mirrors = new DiskMirrors(qmpOf(vm), vm.label(), request.mirrors());
             try {
+                if (!request.mirrors().isEmpty()) {
+                    mirrors.startAndSync(m::cancelRequested);
+                    m.beforeSwitchover(mirrors::finish);
+                }
                 departed.put(uuid, m.run());
             } catch (NodeException e) {
+                mirrors.abort();
                 syncRunStateNow(vm);
                 throw e;
             }
@@ -430,12 +436,13 @@ public final class VmManager implements AutoCloseable {
                 throw new NodeException(NodeErrorCode.QMP_ERROR, vm.label(), vm.label() + ": QEMU did not say where it listens for the migration");
             }
             String uri = "tcp:" + host + ":" + address.path("port").asText();
+            Map<String, String> exports = request.receiveDisks() ? exportDisks(vm, qmp, host) : Map.of();
             setState(vm, PAUSED, "waiting for its state on " + uri);
-            Thread watcher = new Thread(() -> awaitIncoming(vm, qmp), "migrate-in-" + spec.name());
+            Thread watcher = new Thread(() -> awaitIncoming(vm, qmp, exports.keySet()), "migrate-in-" + spec.name());
             watcher.setDaemon(true);
             watcher.start();
             LOG.infof("%s: waiting for the migration on %s", vm.label(), uri);
-            return new io.atoll.node.api.IncomingInfo(uri);
+            return new io.atoll.node.api.IncomingInfo(uri, exports);
         } catch (QmpException | IOException | RuntimeException | InterruptedException e) {
             abandonIncoming(vm, existing == null);
             if (e instanceof InterruptedException) {
@@ -446,8 +453,49 @@ public final class VmManager implements AutoCloseable {
         }
     }
 
+    /** Storage migration: the new, empty disks exported over NBD for the source to mirror into. */
+    private Map<String, String> exportDisks(ManagedVm vm, QmpClient qmp, String host) throws QmpException, IOException {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        qmp.execute(new QmpCommand.Raw("nbd-server-start", Map.of("addr", Map.of("type", "inet",
+                "data", Map.of("host", host.replace("[", "").replace("]", ""), "port", Integer.toString(port))))), QMP_TIMEOUT);
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (DiskSpec disk : vm.spec.disks()) {
+            qmp.execute(new QmpCommand.Raw("block-export-add", Map.of("type", "nbd", "id", disk.id(), "node-name", disk.id(),
+                    "name", disk.id(), "writable", true)), QMP_TIMEOUT);
+            out.put(disk.id(), "nbd://" + host + ":" + port + "/" + disk.id());
+        }
+        return out;
+    }
+
+    /**
+     * After the switch-over of a storage migration: the exports go once the source has let go of
+     * them (the export refuses to go while the source's NBD client holds it), then the server stops.
+     */
+    private void closeExports(ManagedVm vm, QmpClient qmp, java.util.Set<String> exports) throws QmpException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (String id : exports) {
+            while (true) {
+                try {
+                    qmp.execute(new QmpCommand.Raw("block-export-del", Map.of("id", id)), QMP_TIMEOUT);
+                    break;
+                } catch (QmpException.CommandFailed stillInUse) {
+                    if (System.nanoTime() > deadline) {
+                        LOG.warnf("%s: the source still holds export %s after 60 s: removing it anyway", vm.label(), id);
+                        qmp.execute(new QmpCommand.Raw("block-export-del", Map.of("id", id, "mode", "hard")), QMP_TIMEOUT);
+                        break;
+                    }
+                    Thread.sleep(20);
+                }
+            }
+        }
+        qmp.execute(new QmpCommand.Raw("nbd-server-stop", Map.of()), QMP_TIMEOUT);
+    }
+
     /** Follows an incoming migration to its end: runs the guest, or cleans up. */
-    private void awaitIncoming(ManagedVm vm, QmpClient qmp) {
+    private void awaitIncoming(ManagedVm vm, QmpClient qmp, java.util.Set<String> exports) {
         long connectDeadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
         Runnable stopListening = qmp.onEvent(e -> {
@@ -459,6 +507,9 @@ public final class VmManager implements AutoCloseable {
             while (true) {
                 String status = qmp.execute(new QmpCommand.QueryMigrate(), QMP_TIMEOUT).status();
                 if ("completed".equals(status)) {
+                    if (!exports.isEmpty()) {
+                        closeExports(vm, qmp, exports);
+                    }
                     qmp.execute(new QmpCommand.Cont(), QMP_TIMEOUT);
                     synchronized (vm) {
                         vm.operation = null;
@@ -470,7 +521,9 @@ public final class VmManager implements AutoCloseable {
                 if ("failed".equals(status) || "cancelled".equals(status)) {
                     throw new QmpException("incoming migration " + status);
                 }
-                if (("setup".equals(status) || "none".equals(status) || status == null) && System.nanoTime() > connectDeadline) {
+                // A storage migration mirrors the disks first, for as long as that takes: no deadline then.
+                if (exports.isEmpty() && ("setup".equals(status) || "none".equals(status) || status == null)
+                        && System.nanoTime() > connectDeadline) {
                     throw new QmpException("no source connected within 5 minutes");
                 }
                 wake.tryAcquire(50, TimeUnit.MILLISECONDS);

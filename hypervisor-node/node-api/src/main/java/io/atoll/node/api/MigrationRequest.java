@@ -13,9 +13,11 @@ package io.atoll.node.api;
  * @param autoConverge slow the guest's vCPUs down when it keeps dirtying memory; default on
  * @param xbzrle send page deltas for pages written again (pays off for guests that rewrite the
  *     same memory); default off
+ * @param mirrors storage migration: disk id → the target's NBD export
+ *     ({@link IncomingInfo#disks()}); each disk is mirrored there before the memory moves
  */
 public record MigrationRequest(String uri, Long downtimeLimitMs, Long maxDowntimeMs, Long bandwidthMiBps,
-                               Boolean autoConverge, Boolean xbzrle) {
+                               Boolean autoConverge, Boolean xbzrle, java.util.Map<String, String> mirrors) {
     public MigrationRequest {
         if (uri == null || !uri.matches("(tcp|unix):[^\\s]+")) {
             throw new IllegalArgumentException("migration uri '" + uri + "' is invalid: give tcp:ADDRESS:PORT from the target's incoming answer");
@@ -39,9 +41,26 @@ public record MigrationRequest(String uri, Long downtimeLimitMs, Long maxDowntim
         if (xbzrle == null) {
             xbzrle = false;
         }
+        mirrors = mirrors == null ? java.util.Map.of() : java.util.Map.copyOf(mirrors);
+        for (String target : mirrors.values()) {
+            if (!target.matches("nbd://[^/\\s]+:\\d+/[A-Za-z0-9_.-]+")) {
+                throw new IllegalArgumentException("mirror target '" + target + "' is invalid: give nbd://ADDRESS:PORT/EXPORT from the target's incoming answer");
+            }
+        }
+    }
+
+    /** A migration on shared storage with the given tuning. */
+    public MigrationRequest(String uri, Long downtimeLimitMs, Long maxDowntimeMs, Long bandwidthMiBps, Boolean autoConverge,
+                            Boolean xbzrle) {
+        this(uri, downtimeLimitMs, maxDowntimeMs, bandwidthMiBps, autoConverge, xbzrle, null);
     }
 
     public MigrationRequest(String uri) {
-        this(uri, null, null, null, null, null);
+        this(uri, null, null, null, null, null, null);
+    }
+
+    /** This request with the disks mirrored to the target's exports. */
+    public MigrationRequest withMirrors(java.util.Map<String, String> targets) {
+        return new MigrationRequest(uri, downtimeLimitMs, maxDowntimeMs, bandwidthMiBps, autoConverge, xbzrle, targets);
     }
 }
