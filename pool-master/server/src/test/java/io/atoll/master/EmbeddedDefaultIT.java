@@ -10,6 +10,7 @@ import io.restassured.specification.RequestSpecification;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -62,13 +63,39 @@ class EmbeddedDefaultIT {
         assertThat(master.waitFor(30, TimeUnit.SECONDS)).as("master stops on SIGTERM").isTrue();
     }
 
-    private RequestSpecification api() {
+    private String token;
+
+    private RequestSpecification anonymous() {
         return given().baseUri("http://127.0.0.1").port(port).contentType(ContentType.JSON);
+    }
+
+    /** As the first admin, logged in with the password the first start wrote. */
+    private RequestSpecification api() {
+        if (token == null) {
+            return anonymous();
+        }
+        return anonymous().header("Authorization", "Bearer " + token);
+    }
+
+    /**
+     * The first start creates 'admin' with a generated password in DATA_DIR/admin-password, mode
+     * 0600; the log says where it is and never what it is.
+     */
+    private void logInAsTheFirstAdmin(String logName) throws Exception {
+        Path file = root.resolve("data").resolve("admin-password");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        String password = Files.readString(file).trim();
+        String log = Files.readString(root.resolve(logName));
+        assertThat(log).contains("user admin: created as the first pool-admin; its password is in " + file).doesNotContain(password);
+        anonymous().get("/api/v1/pool").then().statusCode(401).body("code", equalTo("UNAUTHORIZED"));
+        token = anonymous().body("{\"username\": \"admin\", \"password\": \"" + password + "\"}").post("/api/v1/session/login").then()
+                .statusCode(200).extract().path("token");
     }
 
     @Test
     void theEmbeddedDatabaseKeepsThePoolAcrossARestart() throws Exception {
         start("master-1.log");
+        logInAsTheFirstAdmin("master-1.log");
         String pool = api().get("/api/v1/pool").then().statusCode(200).extract().path("uuid");
         String vm = api().body("{\"name\": \"kept\", \"memoryMiB\": 64, \"disks\": [{\"path\": \"/srv/kept.qcow2\"}]}")
                 .post("/api/v1/vms").then().statusCode(201).extract().path("uuid");
@@ -81,7 +108,9 @@ class EmbeddedDefaultIT {
         api().get("/api/v1/vms/" + vm).then().statusCode(200).body("name", equalTo("kept")).body("disks[0].format", equalTo("qcow2"));
         JsonPath events = api().get("/api/v1/events?from=0").then().statusCode(200).extract().jsonPath();
         assertThat(events.getList("events.class")).startsWith("pool", "vm");
-        assertThat(Files.readString(root.resolve("master-2.log"))).contains("pool " + pool + ": opened");
+        assertThat(Files.readString(root.resolve("master-2.log"))).contains("pool " + pool + ": opened")
+                .doesNotContain("first pool-admin"); // the session survived the restart; no second admin
+        assertThat(Files.readString(root.resolve("master-1.log")) + Files.readString(root.resolve("master-2.log"))).doesNotContain(token);
         stop();
     }
 

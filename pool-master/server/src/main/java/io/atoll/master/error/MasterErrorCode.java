@@ -11,11 +11,20 @@ public enum MasterErrorCode {
     INVALID_SPEC(400, Kind.USER),
     /** The agent refused the token given at join. */
     HOST_AGENT_UNAUTHORIZED(400, Kind.USER),
+    /** No bearer token, or one that is unknown, expired or revoked; a wrong user name or password at login. */
+    UNAUTHORIZED(401, Kind.USER),
+    /** The caller's role is below the endpoint's; the message names both. */
+    FORBIDDEN(403, Kind.USER),
     /** No such path. */
     NOT_FOUND(404, Kind.USER),
     HOST_NOT_FOUND(404, Kind.USER),
     VM_NOT_FOUND(404, Kind.USER),
     TASK_NOT_FOUND(404, Kind.USER),
+    USER_NOT_FOUND(404, Kind.USER),
+    TOKEN_NOT_FOUND(404, Kind.USER),
+    USER_NAME_TAKEN(409, Kind.USER),
+    /** Deleting or demoting the only pool-admin would leave the pool without one. */
+    LAST_POOL_ADMIN(409, Kind.USER),
     /** An agent at that URL is already a member of the pool. */
     HOST_ALREADY_JOINED(409, Kind.USER),
     /** Eject of a host on which VMs run, are suspended or are being started. */

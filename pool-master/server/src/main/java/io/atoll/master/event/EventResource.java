@@ -1,6 +1,7 @@
 package io.atoll.master.event;
 
 import io.atoll.master.error.Params;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -15,6 +16,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Path("/api/v1/events")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "events")
+@RolesAllowed({"read-only", "vm-operator", "vm-admin", "vm-power-admin", "pool-operator", "pool-admin"})
 public class EventResource {
 
     @Inject

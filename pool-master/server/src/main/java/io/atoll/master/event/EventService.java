@@ -49,10 +49,7 @@ public class EventService {
         if (from == null) {
             return new EventBatch(List.of(), last);
         }
-        if (from < 0 || from > last) {
-            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "token " + from + " is not one this pool gave out (the newest event is "
-                    + last + "): read the objects again and follow from the token GET /api/v1/events answers without 'from'");
-        }
+        checkToken(from, last);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             List<Event> events = read(from, limit);
@@ -71,7 +68,29 @@ public class EventService {
         }
     }
 
-    private List<Event> read(long after, int limit) {
+    /**
+     * Where a follower starts: {@code from} when this pool gave it out, the newest event's id when
+     * {@code from} is null. Refuses a token ahead of the newest event (another database) rather
+     * than letting the follower wait for ids it will never get.
+     */
+    long startingPoint(Long from) {
+        long last = log.lastId();
+        if (from == null) {
+            return last;
+        }
+        checkToken(from, last);
+        return from;
+    }
+
+    private static void checkToken(long from, long last) {
+        if (from < 0 || from > last) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "token " + from + " is not one this pool gave out (the newest event is "
+                    + last + "): read the objects again and follow from the token GET /api/v1/events answers without 'from'");
+        }
+    }
+
+    /** Up to {@code limit} committed events with an id above {@code after}, in id order; its own short transaction. */
+    List<Event> read(long after, int limit) {
         return QuarkusTransaction.requiringNew().call(() -> em
                 .createQuery("select e from EventEntity e where e.id > :after order by e.id", EventEntity.class)
                 .setParameter("after", after).setMaxResults(limit).getResultList().stream()

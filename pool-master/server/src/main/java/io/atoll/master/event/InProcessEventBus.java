@@ -1,15 +1,14 @@
 package io.atoll.master.event;
 
-import io.quarkus.arc.DefaultBean;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
-/** The single-process {@link EventBus}: publication calls the subscribers directly. */
-@ApplicationScoped
-@DefaultBean
+/**
+ * The single-process {@link EventBus}: publication calls the subscribers directly. The bus of the
+ * all-in-one default, and the local half of {@link KafkaEventBus}. Chosen by {@link EventBuses}.
+ */
 public class InProcessEventBus implements EventBus {
     private static final Logger LOG = Logger.getLogger(InProcessEventBus.class);
 

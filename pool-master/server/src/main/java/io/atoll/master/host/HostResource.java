@@ -1,5 +1,7 @@
 package io.atoll.master.host;
 
+import io.atoll.master.auth.MinimumRole;
+import io.atoll.master.auth.Roles;
 import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.master.error.Params;
@@ -21,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The pool's hosts: join, list, enable/disable, eject. */
 @Path("/api/v1/hosts")
+@MinimumRole(Roles.READ_ONLY)
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
 @Tag(name = "hosts")
@@ -32,6 +35,7 @@ public class HostResource {
     @POST
     @Operation(summary = "Join a host", description = "The master calls the agent at 'agentUrl' (or http://ADDRESS:7401) with the token, "
             + "records its facts and polls it from then on. 201 with the host.")
+    @MinimumRole(Roles.POOL_ADMIN)
     public Response join(HostJoinRequest request) {
         if (request == null) {
             throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"address\"|\"agentUrl\", \"agentToken\"}");
@@ -54,6 +58,7 @@ public class HostResource {
     @DELETE
     @Path("/{uuid}")
     @Operation(summary = "Eject a host", description = "Refused (409 HOST_HAS_RESIDENT_VMS) while VMs run, are suspended or are being started on it.")
+    @MinimumRole(Roles.POOL_ADMIN)
     public Response eject(@PathParam("uuid") String uuid) {
         hosts.eject(parse(uuid));
         return Response.noContent().build();
@@ -62,12 +67,14 @@ public class HostResource {
     @POST
     @Path("/{uuid}/disable")
     @Operation(summary = "Place no new VMs on the host")
+    @MinimumRole(Roles.POOL_OPERATOR)
     public Host disable(@PathParam("uuid") String uuid) {
         return hosts.setEnabled(parse(uuid), false);
     }
 
     @POST
     @Path("/{uuid}/enable")
+    @MinimumRole(Roles.POOL_OPERATOR)
     public Host enable(@PathParam("uuid") String uuid) {
         return hosts.setEnabled(parse(uuid), true);
     }

@@ -1,5 +1,7 @@
 package io.atoll.master.pool;
 
+import io.atoll.master.auth.MinimumRole;
+import io.atoll.master.auth.Roles;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -9,6 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The pool this master runs. */
 @Path("/api/v1/pool")
+@MinimumRole(Roles.READ_ONLY)
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "pool")
 public class PoolResource {

@@ -1,5 +1,7 @@
 package io.atoll.master.task;
 
+import io.atoll.master.auth.MinimumRole;
+import io.atoll.master.auth.Roles;
 import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.master.error.Params;
@@ -17,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The pool's tasks: what each asynchronous operation is doing or did. */
 @Path("/api/v1/tasks")
+@MinimumRole(Roles.READ_ONLY)
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "tasks")
 public class TaskResource {

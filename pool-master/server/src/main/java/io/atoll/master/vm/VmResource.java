@@ -1,5 +1,7 @@
 package io.atoll.master.vm;
 
+import io.atoll.master.auth.MinimumRole;
+import io.atoll.master.auth.Roles;
 import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.master.error.Params;
@@ -26,6 +28,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * runs is refused with 409 OTHER_OPERATION_IN_PROGRESS naming the one in progress.
  */
 @Path("/api/v1/vms")
+@MinimumRole(Roles.READ_ONLY)
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "vms")
 public class VmResource {
@@ -35,6 +38,7 @@ public class VmResource {
 
     @POST
     @Operation(summary = "Create a VM (halted, in the pool database only)")
+    @MinimumRole(Roles.VM_ADMIN)
     public Response create(VmCreateRequest request) {
         if (request == null) {
             throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be a VM spec (JSON)");
@@ -57,6 +61,7 @@ public class VmResource {
     @DELETE
     @Path("/{uuid}")
     @Operation(summary = "Destroy a halted VM (its disk files stay)")
+    @MinimumRole(Roles.VM_ADMIN)
     public Response destroy(@PathParam("uuid") String uuid) {
         return accepted(vms.request(parse(uuid), new VmAction.Destroy()));
     }
@@ -64,6 +69,7 @@ public class VmResource {
     @POST
     @Path("/{uuid}/start")
     @Operation(summary = "Start a halted VM", description = "Body (optional): {\"host\": UUID}; without it placement picks a host.")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response start(@PathParam("uuid") String uuid, VmStartRequest request) {
         return accepted(vms.request(parse(uuid), new VmAction.Start(request == null ? null : request.host())));
     }
@@ -72,6 +78,7 @@ public class VmResource {
     @Path("/{uuid}/shutdown")
     @Operation(summary = "Shut a VM down", description = "Body (optional): {\"force\": false, \"timeoutSeconds\": 60}. Clean: the ACPI "
             + "power button, hard after the timeout. Force: at once.")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response shutdown(@PathParam("uuid") String uuid, ShutdownRequest request) {
         ShutdownRequest r = request == null ? new ShutdownRequest(false, null) : request;
         return accepted(vms.request(parse(uuid), new VmAction.Shutdown(r.force(), r.timeoutSeconds())));
@@ -80,6 +87,7 @@ public class VmResource {
     @POST
     @Path("/{uuid}/reboot")
     @Operation(summary = "Reboot a VM", description = "Body (optional): {\"force\": false}. Clean: shutdown and start; force: a reset.")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response reboot(@PathParam("uuid") String uuid, ShutdownRequest request) {
         ShutdownRequest r = request == null ? new ShutdownRequest(false, null) : request;
         return accepted(vms.request(parse(uuid), new VmAction.Reboot(r.force(), r.timeoutSeconds())));
@@ -87,24 +95,28 @@ public class VmResource {
 
     @POST
     @Path("/{uuid}/pause")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response pause(@PathParam("uuid") String uuid) {
         return accepted(vms.request(parse(uuid), new VmAction.Pause()));
     }
 
     @POST
     @Path("/{uuid}/unpause")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response unpause(@PathParam("uuid") String uuid) {
         return accepted(vms.request(parse(uuid), new VmAction.Unpause()));
     }
 
     @POST
     @Path("/{uuid}/suspend")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response suspend(@PathParam("uuid") String uuid) {
         return accepted(vms.request(parse(uuid), new VmAction.Suspend()));
     }
 
     @POST
     @Path("/{uuid}/resume")
+    @MinimumRole(Roles.VM_OPERATOR)
     public Response resume(@PathParam("uuid") String uuid) {
         return accepted(vms.request(parse(uuid), new VmAction.Resume()));
     }

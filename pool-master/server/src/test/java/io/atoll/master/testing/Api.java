@@ -16,8 +16,23 @@ public final class Api {
     private Api() {
     }
 
-    /** A JSON request against the master under test. */
+    /** A JSON request against the master under test, as a pool-admin ({@link TestAuth}). */
     public static RequestSpecification api() {
+        return as(io.atoll.master.auth.Roles.POOL_ADMIN);
+    }
+
+    /** A JSON request as a user of this role. */
+    public static RequestSpecification as(String role) {
+        return withToken(TestAuth.token(role));
+    }
+
+    /** A JSON request with this bearer token. */
+    public static RequestSpecification withToken(String token) {
+        return anonymous().header("Authorization", "Bearer " + token);
+    }
+
+    /** A JSON request without any token. */
+    public static RequestSpecification anonymous() {
         return given().contentType(ContentType.JSON).accept(ContentType.JSON);
     }
 

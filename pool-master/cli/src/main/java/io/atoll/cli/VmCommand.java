@@ -1,0 +1,315 @@
+package io.atoll.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code atoll vm …}: VMs by name or uuid. Operations are tasks, followed to their end unless {@code --async}. */
+@Command(name = "vm", description = "List, create, start, stop and destroy VMs (by name or uuid).")
+public final class VmCommand {
+    @ParentCommand
+    Atoll atoll;
+
+    @Command(name = "list", description = "The pool's VMs.")
+    int list() {
+        MasterClient client = atoll.client();
+        JsonNode vms = client.get("/api/v1/vms");
+        atoll.print(vms, atoll.json() ? "" : table(vms, hostNames(client)));
+        return 0;
+    }
+
+    /** Columns of {@code vm list}; {@code hosts} turns resident-on uuids into host names. */
+    static String table(JsonNode vms, Map<String, String> hosts) {
+        Table t = new Table("UUID", "NAME", "POWER-STATE", "VCPUS", "MEMORY", "HOST", "OPERATION");
+        for (JsonNode vm : vms) {
+            String host = Output.text(vm.path("residentOn"));
+            JsonNode op = vm.path("currentOperation");
+            t.row(vm.path("uuid").asText(), vm.path("name").asText(), vm.path("powerState").asText(), vm.path("vcpus").asText(),
+                    Output.bytes(vm.path("memoryMiB").asLong() * 1024 * 1024), hosts.getOrDefault(host, host),
+                    op.isObject() ? op.path("operation").asText().toLowerCase(Locale.ROOT) : null);
+        }
+        return t.render();
+    }
+
+    private static Map<String, String> hostNames(MasterClient client) {
+        Map<String, String> names = new HashMap<>();
+        for (JsonNode h : client.get("/api/v1/hosts")) {
+            if (h.hasNonNull("name")) {
+                names.put(h.path("uuid").asText(), h.path("name").asText());
+            }
+        }
+        return names;
+    }
+
+    @Command(name = "show", description = "One VM, every field.")
+    int show(@Parameters(paramLabel = "VM", description = "Name or uuid.") String vm) {
+        JsonNode found = resolve(atoll.client(), vm);
+        atoll.print(found, Output.keyValues(found));
+        return 0;
+    }
+
+    @Command(name = "create", description = {"Create a halted VM in the pool database; prints its uuid.",
+            "Disks: --disk PATH[,format=raw|qcow2][,boot=N][,ro][,bus=virtio|ide]; NICs: --nic user|tap=IFNAME[,mac=M][,model=M]."})
+    int create(@Parameters(paramLabel = "NAME", arity = "0..1", description = "Unique in the pool.") String name,
+               @Option(names = "--memory", paramLabel = "SIZE", description = "Guest memory: MiB, or with a unit (512M, 2G).") String memory,
+               @Option(names = "--vcpus", paramLabel = "N", description = "Virtual CPUs (default 1).") Integer vcpus,
+               @Option(names = "--disk", paramLabel = "PATH[,OPT…]", description = "An image file on the hosts (repeatable).") List<String> disks,
+               @Option(names = "--nic", paramLabel = "MODE[,OPT…]", description = "A network interface (repeatable).") List<String> nics,
+               @Option(names = "--kernel", paramLabel = "PATH", description = "Direct kernel boot: the kernel on the hosts.") String kernel,
+               @Option(names = "--initrd", paramLabel = "PATH", description = "Direct kernel boot: the initrd.") String initrd,
+               @Option(names = "--cmdline", paramLabel = "ARGS", description = "Direct kernel boot: the kernel command line.") String cmdline,
+               @Option(names = "--accelerator", paramLabel = "auto|kvm|tcg", description = "How guest code runs (default auto).") String accelerator,
+               @Option(names = "--machine", paramLabel = "TYPE", description = "QEMU machine type (default pc).") String machine,
+               @Option(names = "--spec", paramLabel = "FILE", description = "The whole request as JSON (- for stdin); NAME and options override its fields.") String spec) {
+        ObjectNode body = createRequest(readSpec(spec), name, memory, vcpus, disks, nics, kernel, initrd, cmdline, accelerator, machine);
+        JsonNode vm = atoll.client().post("/api/v1/vms", body);
+        atoll.print(vm, vm.path("uuid").asText() + "\n");
+        return 0;
+    }
+
+    /** The body of {@code POST /api/v1/vms}; the server checks the values (and answers INVALID_SPEC). */
+    static ObjectNode createRequest(ObjectNode spec, String name, String memory, Integer vcpus, List<String> disks, List<String> nics,
+                                    String kernel, String initrd, String cmdline, String accelerator, String machine) {
+        ObjectNode body = spec == null ? MasterClient.JSON.createObjectNode() : spec;
+        if (name != null) {
+            body.put("name", name);
+        }
+        if (!body.hasNonNull("name")) {
+            throw new CliException("INVALID_ARGUMENT", "give the VM's name: atoll vm create NAME --memory 512M …", null, Atoll.USAGE);
+        }
+        if (memory != null) {
+            body.put("memoryMiB", mebibytes(memory));
+        }
+        if (vcpus != null) {
+            body.put("vcpus", vcpus);
+        }
+        if (disks != null && !disks.isEmpty()) {
+            ArrayNode list = body.putArray("disks");
+            disks.forEach(d -> list.add(disk(d)));
+        }
+        if (nics != null && !nics.isEmpty()) {
+            ArrayNode list = body.putArray("nics");
+            nics.forEach(n -> list.add(nic(n)));
+        }
+        if (kernel != null || initrd != null || cmdline != null) {
+            ObjectNode boot = body.putObject("boot");
+            boot.put("kernel", kernel);
+            if (initrd != null) {
+                boot.put("initrd", initrd);
+            }
+            if (cmdline != null) {
+                boot.put("cmdline", cmdline);
+            }
+        }
+        if (accelerator != null) {
+            body.put("accelerator", accelerator.toUpperCase(Locale.ROOT));
+        }
+        if (machine != null) {
+            body.put("machine", machine);
+        }
+        return body;
+    }
+
+    /** {@code 512}, {@code 512M}, {@code 512MiB}, {@code 2G}, {@code 2GiB} → MiB. */
+    static long mebibytes(String size) {
+        String s = size.strip().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");
+        long factor = 1;
+        if (s.endsWith("G")) {
+            factor = 1024;
+            s = s.substring(0, s.length() - 1);
+        } else if (s.endsWith("T")) {
+            factor = 1024 * 1024;
+            s = s.substring(0, s.length() - 1);
+        } else if (s.endsWith("M")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        try {
+            long value = Long.parseLong(s.strip());
+            if (value <= 0) {
+                throw new NumberFormatException();
+            }
+            return Math.multiplyExact(value, factor);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new CliException("INVALID_ARGUMENT", "memory '" + size + "' is not a size like 512, 512M or 2G", null, Atoll.USAGE);
+        }
+    }
+
+    /** {@code PATH[,format=F][,boot=N][,ro][,bus=B][,id=ID]}. */
+    static ObjectNode disk(String value) {
+        String[] parts = value.split(",");
+        ObjectNode disk = MasterClient.JSON.createObjectNode();
+        disk.put("path", parts[0]);
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            switch (kv[0]) {
+                case "format" -> disk.put("format", requireValue(kv, value));
+                case "boot" -> disk.put("bootIndex", integer(requireValue(kv, value), value));
+                case "ro", "readonly" -> disk.put("readOnly", true);
+                case "bus" -> disk.put("bus", requireValue(kv, value).toUpperCase(Locale.ROOT));
+                case "id" -> disk.put("id", requireValue(kv, value));
+                default -> throw new CliException("INVALID_ARGUMENT", "--disk " + value + ": '" + kv[0]
+                        + "' is not one of format=, boot=, ro, bus=, id=", null, Atoll.USAGE);
+            }
+        }
+        return disk;
+    }
+
+    /** {@code user} or {@code tap=IFNAME}, then {@code ,mac=M}, {@code ,model=M}, {@code ,id=ID}. */
+    static ObjectNode nic(String value) {
+        String[] parts = value.split(",");
+        ObjectNode nic = MasterClient.JSON.createObjectNode();
+        String[] mode = parts[0].split("=", 2);
+        switch (mode[0].toLowerCase(Locale.ROOT)) {
+            case "user" -> nic.put("mode", "USER");
+            case "tap" -> nic.put("mode", "TAP").put("ifname", requireValue(mode, value));
+            default -> throw new CliException("INVALID_ARGUMENT", "--nic " + value + ": begin with user or tap=IFNAME", null, Atoll.USAGE);
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            switch (kv[0]) {
+                case "mac", "model", "id" -> nic.put(kv[0], requireValue(kv, value));
+                default -> throw new CliException("INVALID_ARGUMENT", "--nic " + value + ": '" + kv[0] + "' is not one of mac=, model=, id=",
+                        null, Atoll.USAGE);
+            }
+        }
+        return nic;
+    }
+
+    private static String requireValue(String[] kv, String whole) {
+        if (kv.length < 2 || kv[1].isEmpty()) {
+            throw new CliException("INVALID_ARGUMENT", "'" + whole + "': " + kv[0] + "= needs a value", null, Atoll.USAGE);
+        }
+        return kv[1];
+    }
+
+    private static int integer(String s, String whole) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new CliException("INVALID_ARGUMENT", "'" + whole + "': '" + s + "' is not a number", null, Atoll.USAGE);
+        }
+    }
+
+    private ObjectNode readSpec(String spec) {
+        if (spec == null) {
+            return null;
+        }
+        try {
+            String text = "-".equals(spec) ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : Files.readString(Path.of(spec));
+            JsonNode node = MasterClient.JSON.readTree(text);
+            if (!node.isObject()) {
+                throw CliException.local("INVALID_SPEC_FILE", spec + " holds no JSON object");
+            }
+            return (ObjectNode) node;
+        } catch (IOException e) {
+            throw CliException.local("INVALID_SPEC_FILE", "cannot read the spec " + spec + ": " + e.getMessage());
+        }
+    }
+
+    @Command(name = "start", description = "Start a halted VM; placement picks a host unless --on.")
+    int start(@Parameters(paramLabel = "VM") String vm,
+              @Option(names = "--on", paramLabel = "HOST", description = "The host to start on (name or uuid).") String host,
+              @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        ObjectNode body = MasterClient.JSON.createObjectNode();
+        if (host != null) {
+            body.put("host", HostCommand.resolve(client, host).path("uuid").asText());
+        }
+        return atoll.task(client.post("/api/v1/vms/" + uuid + "/start", body), async, client);
+    }
+
+    @Command(name = "shutdown", description = "Shut a VM down: the ACPI power button, hard after --timeout; --force at once.")
+    int shutdown(@Parameters(paramLabel = "VM") String vm,
+                 @Option(names = "--force", description = "Stop QEMU at once (also for paused, suspended and crashed VMs).") boolean force,
+                 @Option(names = "--timeout", paramLabel = "S", description = "Seconds the guest gets before a hard stop.") Integer timeout,
+                 @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        return operation(vm, "shutdown", shutdownBody(force, timeout), async);
+    }
+
+    @Command(name = "reboot", description = "Reboot a VM: a clean shutdown and start; --force: a reset.")
+    int reboot(@Parameters(paramLabel = "VM") String vm,
+               @Option(names = "--force", description = "A hard reset.") boolean force,
+               @Option(names = "--timeout", paramLabel = "S", description = "Seconds the guest gets to power off.") Integer timeout,
+               @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        return operation(vm, "reboot", shutdownBody(force, timeout), async);
+    }
+
+    static ObjectNode shutdownBody(boolean force, Integer timeout) {
+        ObjectNode body = MasterClient.JSON.createObjectNode().put("force", force);
+        if (timeout != null) {
+            body.put("timeoutSeconds", timeout);
+        }
+        return body;
+    }
+
+    @Command(name = "pause", description = "Stop a running VM's vCPUs (its memory stays).")
+    int pause(@Parameters(paramLabel = "VM") String vm, @Option(names = "--async") boolean async) {
+        return operation(vm, "pause", null, async);
+    }
+
+    @Command(name = "unpause", description = "Let a paused VM run again.")
+    int unpause(@Parameters(paramLabel = "VM") String vm, @Option(names = "--async") boolean async) {
+        return operation(vm, "unpause", null, async);
+    }
+
+    @Command(name = "suspend", description = "Save a VM's memory on its host and stop it.")
+    int suspend(@Parameters(paramLabel = "VM") String vm, @Option(names = "--async") boolean async) {
+        return operation(vm, "suspend", null, async);
+    }
+
+    @Command(name = "resume", description = "Continue a suspended VM on its host.")
+    int resume(@Parameters(paramLabel = "VM") String vm, @Option(names = "--async") boolean async) {
+        return operation(vm, "resume", null, async);
+    }
+
+    @Command(name = "destroy", description = "Remove a halted VM from the pool (its disk files stay).")
+    int destroy(@Parameters(paramLabel = "VM") String vm, @Option(names = "--async") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        return atoll.task(client.delete("/api/v1/vms/" + uuid), async, client);
+    }
+
+    private int operation(String vm, String action, ObjectNode body, boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        return atoll.task(client.post("/api/v1/vms/" + uuid + "/" + action, body), async, client);
+    }
+
+    /** A VM by uuid, else by its name (unique in the pool). */
+    static JsonNode resolve(MasterClient client, String ref) {
+        if (isUuid(ref)) {
+            return client.get("/api/v1/vms/" + ref);
+        }
+        for (JsonNode vm : client.get("/api/v1/vms")) {
+            if (ref.equals(vm.path("name").asText(null))) {
+                return vm;
+            }
+        }
+        throw CliException.refused("VM_NOT_FOUND", "no VM is named '" + ref + "' (atoll vm list shows them)", "vm " + ref);
+    }
+
+    static boolean isUuid(String s) {
+        if (s.length() != 36) {
+            return false;
+        }
+        try {
+            UUID.fromString(s);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+}
