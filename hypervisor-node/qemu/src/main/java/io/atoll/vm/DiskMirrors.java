@@ -24,9 +24,12 @@ import org.jboss.logging.Logger;
  * target's NBD export until source and target are in sync; then the memory moves, and the
  * mirrors end without pivoting, the target holding a point-in-time copy from the switch-over.
  *
- * <p>The mirrors run in write-blocking mode from the start: every guest write reaches the target
- * before it completes, so the copy converges whatever the guest writes. (QEMU 7.2 cannot switch a
- * running mirror from background to write-blocking; {@code block-job-change} came in QEMU 9.1.)
+ * <p>The mirrors copy in the background until in sync, then follow the guest's writes. The memory
+ * migration stops at {@code pre-switchover} with the guest paused; there each mirror is
+ * cancelled, which copies what is still dirty and leaves the target a point-in-time copy of that
+ * moment; only then does QEMU hand the VM over. (Write-blocking mode from the start lost writes
+ * under QEMU 7.2 in our tests, and switching a running mirror to it needs QEMU 9.1's
+ * {@code block-job-change}.)
  */
 final class DiskMirrors {
     private static final Logger LOG = Logger.getLogger(DiskMirrors.class);
@@ -115,7 +118,7 @@ final class DiskMirrors {
         mirror.put("device", QmpBlockDevice.topNode(qmp, label, diskId));
         mirror.put("target", job(diskId));
         mirror.put("sync", "full");
-        mirror.put("copy-mode", "write-blocking");
+        mirror.put("copy-mode", "background");
         qmp.execute(new QmpCommand.Raw("blockdev-mirror", mirror), T);
         LOG.infof("%s: mirroring disk %s to %s", label, diskId, nbd);
     }

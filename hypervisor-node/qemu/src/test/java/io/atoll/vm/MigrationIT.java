@@ -99,6 +99,7 @@ class MigrationIT {
     void cancellingMidWayLeavesTheVmRunningOnTheSource() throws Exception {
         VmSpec spec = source.counterSpec("cancelled");
         long pid = source.createAndStart(spec).pid();
+        source.console(spec.uuid()).awaitCounterAbove(2, WAIT);
         IncomingInfo incoming = target.manager.receive(new IncomingRequest(spec, "127.0.0.1"));
         // 1 MiB/s: the 32 MiB guest takes half a minute, time enough to cancel
         CompletableFuture<VmInfo> migration = CompletableFuture.supplyAsync(() -> source.manager.migrate(spec.uuid(),
@@ -121,6 +122,7 @@ class MigrationIT {
     void theTargetDyingMidWayLeavesTheVmRunningOnTheSource() throws Exception {
         VmSpec spec = source.counterSpec("orphaned");
         long pid = source.createAndStart(spec).pid();
+        source.console(spec.uuid()).awaitCounterAbove(2, WAIT);
         IncomingInfo incoming = target.manager.receive(new IncomingRequest(spec, "127.0.0.1"));
         long targetPid = target.manager.get(spec.uuid()).pid();
         CompletableFuture<VmInfo> migration = CompletableFuture.supplyAsync(() -> source.manager.migrate(spec.uuid(),
