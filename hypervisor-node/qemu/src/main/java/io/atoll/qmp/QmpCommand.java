@@ -2,7 +2,6 @@ package io.atoll.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -167,13 +166,5 @@ public sealed interface QmpCommand<R> {
             arguments = arguments == null ? Map.of() : new LinkedHashMap<>(arguments);
         }
         public Class<JsonNode> resultType() { return JsonNode.class; }
-    }
-
-    /** Every typed command, for documentation and tests. */
-    static List<Class<?>> typed() {
-        return List.of(QueryStatus.class, QueryUuid.class, QueryName.class, QueryVersion.class, Stop.class,
-                Cont.class, SystemPowerdown.class, SystemReset.class, Quit.class, Migrate.class,
-                MigrateIncoming.class, MigrateCancel.class, QueryMigrate.class, MigrateSetCapabilities.class, MigrateSetParameters.class,
-                QueryBlock.class, HumanMonitorCommand.class);
     }
 }

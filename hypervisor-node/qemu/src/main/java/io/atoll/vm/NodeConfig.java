@@ -42,9 +42,4 @@ public record NodeConfig(Path stateDir, Path runDir, String qemuBinary, Duration
             qemuStartTimeout = Duration.ofSeconds(60);
         }
     }
-
-    /** Defaults for a host: /var/lib/atoll and /run/atoll. */
-    public static NodeConfig defaults() {
-        return new NodeConfig(Path.of("/var/lib/atoll/vms"), Path.of("/run/atoll/vms"), null, null, null, 512);
-    }
 }

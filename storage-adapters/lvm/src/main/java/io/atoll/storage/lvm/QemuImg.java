@@ -1,5 +1,6 @@
 package io.atoll.storage.lvm;
 
+import io.atoll.storage.qcow2.Json;
 import io.atoll.storage.spi.ChangedBlocks;
 import io.atoll.storage.spi.CommandRunner;
 import io.atoll.storage.spi.StorageErrorCode;

@@ -1,5 +1,6 @@
 package io.atoll.storage.lvm;
 
+import io.atoll.storage.qcow2.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

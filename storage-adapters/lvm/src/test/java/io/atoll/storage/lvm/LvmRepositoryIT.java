@@ -1,5 +1,7 @@
 package io.atoll.storage.lvm;
 
+import io.atoll.storage.qcow2.Json;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.atoll.storage.spi.AccessMode;

@@ -21,7 +21,12 @@ public final class Json {
     /** Parses one JSON value. */
     public static Object parse(String text) {
         Json p = new Json(text);
-        Object v = p.value();
+        Object v;
+        try {
+            v = p.value();
+        } catch (StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("unexpected end of JSON", e);
+        }
         p.space();
         if (p.i != p.s.length()) {
             throw new IllegalArgumentException("trailing text in JSON at " + p.i);

@@ -1,4 +1,4 @@
-package io.atoll.storage.lvm;
+package io.atoll.storage.qcow2;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
