@@ -17,6 +17,11 @@ import java.util.regex.Pattern;
  * @param readOnly open the disk read-only
  * @param bus how the guest sees it
  * @param bootIndex firmware boot order, lowest first; {@code null} for none
+ *     <p>A disk in one of the host's attached storage repositories is named by
+ *     {@code {"driver":"atoll-vdi","sr":"SR-UUID","vdi":"DISK-ID"}} ({@link #VDI_DRIVER}): the agent
+ *     attaches it through the repository's adapter before QEMU opens it, uses the attachment's
+ *     format, protocol node, format options and secrets in place of this record's, and detaches it
+ *     when the VM stops.
  * @param secrets secrets the source refers to (id → value, e.g. a CHAP password named by
  *     {@code password-secret}); handed to QEMU through private files, never on its command line,
  *     and shown as {@code ***} by {@link #redacted()} and {@link #toString()}
@@ -24,6 +29,9 @@ import java.util.regex.Pattern;
 public record DiskSpec(String id, String format, Map<String, Object> source,
                        Map<String, Object> formatOptions, boolean readOnly, DiskBus bus,
                        Integer bootIndex, Map<String, String> secrets) {
+
+    /** The source driver naming a disk of an attached storage repository (see {@code source}). */
+    public static final String VDI_DRIVER = "atoll-vdi";
 
     private static final Pattern ID = Pattern.compile("[a-z][a-z0-9-]{0,24}");
 

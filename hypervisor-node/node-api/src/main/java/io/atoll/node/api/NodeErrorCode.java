@@ -19,6 +19,22 @@ public enum NodeErrorCode {
     MIGRATION_CANCELLED(409, Kind.USER),
     QMP_ERROR(502, Kind.EXTERNAL),
     TIMEOUT(504, Kind.EXTERNAL),
+    /** No attached repository with this uuid on this host ({@code PUT /api/v1/storage/srs/{uuid}} first). */
+    SR_NOT_ATTACHED(404, Kind.USER),
+    /** No adapter of that type is loaded on this host ({@code GET /api/v1/storage/adapters} lists them). */
+    STORAGE_TYPE_UNKNOWN(400, Kind.USER),
+    // One code per io.atoll.storage.spi.StorageErrorCode, prefixed STORAGE_.
+    STORAGE_NOT_SUPPORTED(409, Kind.USER),
+    STORAGE_INVALID_ARGUMENT(400, Kind.USER),
+    STORAGE_NOT_FOUND(404, Kind.USER),
+    STORAGE_ALREADY_EXISTS(409, Kind.USER),
+    STORAGE_IN_USE(409, Kind.USER),
+    STORAGE_NO_SPACE(409, Kind.USER),
+    STORAGE_SHRINK_NOT_ALLOWED(400, Kind.USER),
+    STORAGE_UNAVAILABLE(503, Kind.EXTERNAL),
+    STORAGE_BACKEND_FAILED(502, Kind.EXTERNAL),
+    STORAGE_PLUGIN_INCOMPATIBLE(500, Kind.EXTERNAL),
+    STORAGE_CORRUPT(500, Kind.EXTERNAL),
     INTERNAL(500, Kind.INTERNAL);
 
     /** Who has to act: the caller, a component outside the agent, or the agent's developers. */
