@@ -20,6 +20,8 @@ public enum MasterErrorCode {
     HOST_NOT_FOUND(404, Kind.USER),
     VM_NOT_FOUND(404, Kind.USER),
     TASK_NOT_FOUND(404, Kind.USER),
+    SR_NOT_FOUND(404, Kind.USER),
+    VDI_NOT_FOUND(404, Kind.USER),
     USER_NOT_FOUND(404, Kind.USER),
     TOKEN_NOT_FOUND(404, Kind.USER),
     USER_NAME_TAKEN(409, Kind.USER),
@@ -34,6 +36,26 @@ public enum MasterErrorCode {
     /** No enabled, online host has the memory the VM needs. */
     NO_HOST_AVAILABLE(409, Kind.USER),
     VM_NAME_TAKEN(409, Kind.USER),
+    SR_NAME_TAKEN(409, Kind.USER),
+    /** Destroying or detaching a repository whose disks VMs use; the message names them. */
+    SR_IN_USE(409, Kind.USER),
+    /** No online host has the repository attached (or not the one asked for). */
+    SR_NOT_ATTACHED(409, Kind.USER),
+    /** Destroying a disk a VM (or a VM snapshot) uses; the message names it. */
+    VDI_IN_USE(409, Kind.USER),
+    /** A VM operation needs a kind of VM it is not (start a template, snapshot a snapshot). */
+    VM_IS_TEMPLATE_OR_SNAPSHOT(409, Kind.USER),
+    // A storage adapter's refusal, passed on with the agent's code (the message names the host).
+    STORAGE_TYPE_UNKNOWN(400, Kind.USER),
+    STORAGE_INVALID_ARGUMENT(400, Kind.USER),
+    STORAGE_SHRINK_NOT_ALLOWED(400, Kind.USER),
+    STORAGE_NOT_FOUND(404, Kind.USER),
+    STORAGE_NOT_SUPPORTED(409, Kind.USER),
+    STORAGE_ALREADY_EXISTS(409, Kind.USER),
+    STORAGE_IN_USE(409, Kind.USER),
+    STORAGE_NO_SPACE(409, Kind.USER),
+    STORAGE_UNAVAILABLE(503, Kind.EXTERNAL),
+    STORAGE_BACKEND_FAILED(502, Kind.EXTERNAL),
     /** The VM's power state forbids the operation (pause a halted VM). */
     OPERATION_NOT_ALLOWED(409, Kind.USER),
     /** Another operation on the same VM is in progress; the message names it and its task. */
@@ -63,5 +85,18 @@ public enum MasterErrorCode {
 
     public Kind kind() {
         return kind;
+    }
+
+    /** The master's code for an agent's storage refusal ({@code STORAGE_…}), or {@code null}. */
+    public static MasterErrorCode ofAgentStorageCode(String agentCode) {
+        if (agentCode == null || !agentCode.startsWith("STORAGE_")) {
+            return null;
+        }
+        for (MasterErrorCode c : values()) {
+            if (c.name().equals(agentCode)) {
+                return c;
+            }
+        }
+        return null;
     }
 }
