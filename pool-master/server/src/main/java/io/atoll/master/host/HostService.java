@@ -39,6 +39,9 @@ public class HostService {
     @Inject
     MasterConfig config;
 
+    @Inject
+    io.atoll.master.storage.StorageService storage;
+
     /**
      * Joins the host whose agent answers at the request's URL: asks the agent for its facts
      * (outside any transaction: a slow agent holds no lock), then records the host.
@@ -95,6 +98,7 @@ public class HostService {
                     + "): shut them down or move them first");
         }
         Host last = host.view();
+        storage.forgetLocalRepositories(host);
         em.createQuery("delete from StorageAttachmentEntity a where a.host = :host").setParameter("host", host).executeUpdate();
         em.remove(host);
         events.record(ObjectClass.HOST, EventOperation.DEL, uuid, last);

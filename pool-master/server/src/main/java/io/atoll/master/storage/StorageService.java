@@ -204,6 +204,29 @@ public class StorageService {
         return view;
     }
 
+    /**
+     * Before a host leaves the pool, in the eject's transaction: its local repositories leave the
+     * pool with it (their data stays on the host; they can be introduced again), refused while any
+     * VM, snapshot or template still has a disk in one.
+     */
+    public void forgetLocalRepositories(HostEntity host) {
+        List<StorageRepositoryEntity> local = em.createQuery("select s from StorageRepositoryEntity s where s.localHost = :host",
+                StorageRepositoryEntity.class).setParameter("host", host).getResultList();
+        for (StorageRepositoryEntity sr : local) {
+            List<String> users = em.createQuery("select distinct d.vm.name from VmDiskEntity d where d.virtualDisk.repository = :sr",
+                    String.class).setParameter("sr", sr).getResultList();
+            if (!users.isEmpty()) {
+                throw new MasterException(MasterErrorCode.HOST_HAS_RESIDENT_VMS, "host " + host.getUuid(), host.label()
+                        + " holds the local " + sr.label() + " with disks of " + String.join(", ", users)
+                        + ": destroy those VMs (or move their disks) first");
+            }
+        }
+        for (StorageRepositoryEntity sr : local) {
+            removeRepositoryRows(sr);
+            LOG.infof("%s: forgotten with %s (its data stays on that host)", sr.label(), host.label());
+        }
+    }
+
     /** Attaches a repository on one more host (a shared one on a host that joined later, or again after a failure). */
     public Sr attach(UUID srUuid, UUID hostUuid) {
         Object[] plan = QuarkusTransaction.requiringNew().call(() -> {
@@ -295,24 +318,26 @@ public class StorageService {
                 }
             });
         }
-        QuarkusTransaction.requiringNew().run(() -> {
-            StorageRepositoryEntity sr = sr(srUuid, LockModeType.PESSIMISTIC_WRITE);
-            List<VirtualDiskEntity> disks = em.createQuery("select d from VirtualDiskEntity d where d.repository = :sr",
-                    VirtualDiskEntity.class).setParameter("sr", sr).getResultList();
-            disks.forEach(VirtualDiskEntity::forgetSnapshotOf);
-            em.flush();
-            for (VirtualDiskEntity d : disks) {
-                Vdi last = d.view();
-                em.remove(d);
-                events.record(ObjectClass.VDI, EventOperation.DEL, d.getUuid(), last);
-            }
-            List<StorageAttachmentEntity> pbds = attachments(sr);
-            Sr last = sr.view(pbds);
-            pbds.forEach(em::remove);
-            em.remove(sr);
-            events.record(ObjectClass.SR, EventOperation.DEL, srUuid, last);
-        });
+        QuarkusTransaction.requiringNew().run(() -> removeRepositoryRows(sr(srUuid, LockModeType.PESSIMISTIC_WRITE)));
         LOG.infof("sr %s: %s", srUuid, destroyData ? "destroyed" : "forgotten (its data stays on the storage)");
+    }
+
+    /** Removes a repository's rows (disks, attachments, itself) with their events; the storage is not touched. */
+    private void removeRepositoryRows(StorageRepositoryEntity sr) {
+        List<VirtualDiskEntity> disks = em.createQuery("select d from VirtualDiskEntity d where d.repository = :sr",
+                VirtualDiskEntity.class).setParameter("sr", sr).getResultList();
+        disks.forEach(VirtualDiskEntity::forgetSnapshotOf);
+        em.flush();
+        for (VirtualDiskEntity d : disks) {
+            Vdi last = d.view();
+            em.remove(d);
+            events.record(ObjectClass.VDI, EventOperation.DEL, d.getUuid(), last);
+        }
+        List<StorageAttachmentEntity> pbds = attachments(sr);
+        Sr last = sr.view(pbds);
+        pbds.forEach(em::remove);
+        em.remove(sr);
+        events.record(ObjectClass.SR, EventOperation.DEL, sr.getUuid(), last);
     }
 
     /**
