@@ -22,6 +22,7 @@ public enum MasterErrorCode {
     TASK_NOT_FOUND(404, Kind.USER),
     SR_NOT_FOUND(404, Kind.USER),
     VDI_NOT_FOUND(404, Kind.USER),
+    NETWORK_NOT_FOUND(404, Kind.USER),
     USER_NOT_FOUND(404, Kind.USER),
     TOKEN_NOT_FOUND(404, Kind.USER),
     USER_NAME_TAKEN(409, Kind.USER),
@@ -37,6 +38,8 @@ public enum MasterErrorCode {
     NO_HOST_AVAILABLE(409, Kind.USER),
     VM_NAME_TAKEN(409, Kind.USER),
     SR_NAME_TAKEN(409, Kind.USER),
+    NETWORK_NAME_TAKEN(409, Kind.USER),
+    NETWORK_IN_USE(409, Kind.USER),
     /** Destroying or detaching a repository whose disks VMs use; the message names them. */
     SR_IN_USE(409, Kind.USER),
     /** No online host has the repository attached (or not the one asked for). */
