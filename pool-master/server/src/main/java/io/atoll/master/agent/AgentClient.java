@@ -8,6 +8,10 @@ import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.node.api.ApiError;
 import io.atoll.node.api.HostFacts;
+import io.atoll.node.api.IncomingInfo;
+import io.atoll.node.api.IncomingRequest;
+import io.atoll.node.api.MigrationProgress;
+import io.atoll.node.api.MigrationRequest;
 import io.atoll.node.api.ShutdownRequest;
 import io.atoll.node.api.SrAttachRequest;
 import io.atoll.node.api.SrState;
@@ -110,6 +114,31 @@ public class AgentClient {
             throw new MasterException(storage != null ? storage : MasterErrorCode.HOST_AGENT_ERROR, refusal.agentObject(),
                     agent.label() + " refused to " + what + ": " + refusal.error.code() + ": " + refusal.error.message(), refusal);
         }
+    }
+
+    // Live migration (docs/node-agent.md, Migration).
+
+    /** Makes the target wait for the VM: QEMU starts paused and listens on {@code request.listenAddress()}. */
+    public IncomingInfo incoming(AgentEndpoint agent, IncomingRequest request) {
+        return operation(agent, "POST", "/api/v1/vms/incoming", request, "receive vm " + request.spec().uuid(),
+                json.constructType(IncomingInfo.class));
+    }
+
+    /** Sends the VM to a waiting target; answers when it runs there (or fails, the VM running on here). */
+    public VmInfo migrate(AgentEndpoint agent, UUID vm, MigrationRequest request) {
+        return operation(agent, "POST", "/api/v1/vms/" + vm + "/migrate", request, "migrate vm " + vm);
+    }
+
+    /** The outgoing migration's progress, read while it runs. */
+    public MigrationProgress migrationProgress(AgentEndpoint agent, UUID vm) {
+        return join(refusalsAsErrors(call(agent, "GET", "/api/v1/vms/" + vm + "/migration", null, config.agentQueryTimeout(),
+                json.constructType(MigrationProgress.class))));
+    }
+
+    /** Asks the source to stop the VM's outgoing migration; the migrate call then fails with MIGRATION_CANCELLED. */
+    public void cancelMigration(AgentEndpoint agent, UUID vm) {
+        operation(agent, "POST", "/api/v1/vms/" + vm + "/migrate/cancel", null, "cancel the migration of vm " + vm,
+                json.constructType(Void.class));
     }
 
     // Storage (docs/node-agent.md, Storage): repositories attached on a host and their disks.

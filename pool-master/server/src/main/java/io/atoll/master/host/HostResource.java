@@ -32,6 +32,9 @@ public class HostResource {
     @Inject
     HostService hosts;
 
+    @Inject
+    io.atoll.master.vm.HostEvacuation evacuation;
+
     @POST
     @Operation(summary = "Join a host", description = "The master calls the agent at 'agentUrl' (or http://ADDRESS:7401) with the token, "
             + "records its facts and polls it from then on. 201 with the host.")
@@ -77,6 +80,16 @@ public class HostResource {
     @MinimumRole(Roles.POOL_OPERATOR)
     public Host enable(@PathParam("uuid") String uuid) {
         return hosts.setEnabled(parse(uuid), true);
+    }
+
+    @POST
+    @Path("/{uuid}/evacuate")
+    @Operation(summary = "Maintenance mode: disable the host and live-migrate its VMs away", description = "202 with the task "
+            + "(host.evacuate); each VM moves as its own vm.pool_migrate task. Suspended and crashed VMs stay (named in the result).")
+    @MinimumRole(Roles.POOL_OPERATOR)
+    public Response evacuate(@PathParam("uuid") String uuid) {
+        io.atoll.master.task.Task task = evacuation.request(parse(uuid));
+        return Response.accepted(task).location(URI.create("/api/v1/tasks/" + task.uuid())).build();
     }
 
     private static UUID parse(String uuid) {

@@ -38,6 +38,12 @@ public class Placement {
     /** Schedules the VM on a host and answers that host's agent. */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
     public AgentEndpoint place(UUID vmUuid, UUID requested) {
+        return place(vmUuid, requested, null);
+    }
+
+    /** The same, never on {@code excluded} (a migration's source). */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public AgentEndpoint place(UUID vmUuid, UUID requested, UUID excluded) {
         // The VM first, then a host: the order every writer of both follows.
         VmEntity vm = em.find(VmEntity.class, vmUuid, LockModeType.PESSIMISTIC_WRITE);
         long need = vm.getMemoryMiB() * MIB;
@@ -45,6 +51,10 @@ public class Placement {
             HostEntity host = em.find(HostEntity.class, requested, LockModeType.PESSIMISTIC_WRITE);
             if (host == null) {
                 throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + requested, "host " + requested + " is not in the pool");
+            }
+            if (requested.equals(excluded)) {
+                throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, vm.label() + " runs on "
+                        + host.label() + " already: name another host");
             }
             String refusal = refusal(host, need, promisedOn(host, vm), storage(vm).missingOn(host.getUuid()));
             if (refusal != null) {
@@ -54,10 +64,11 @@ public class Placement {
             vm.scheduleOn(host);
             return host.agent();
         }
-        List<HostEntity> hosts = em.createQuery("select h from HostEntity h", HostEntity.class).getResultList();
+        List<HostEntity> hosts = new ArrayList<>(em.createQuery("select h from HostEntity h", HostEntity.class).getResultList());
+        hosts.removeIf(h -> h.getUuid().equals(excluded));
         if (hosts.isEmpty()) {
-            throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot start " + vm.label()
-                    + ": the pool has no hosts; join one with POST /api/v1/hosts");
+            throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot place " + vm.label()
+                    + (excluded == null ? ": the pool has no hosts; join one with POST /api/v1/hosts" : ": the pool has no other host"));
         }
         Storage storage = storage(vm);
         Map<UUID, Long> promised = new HashMap<>();

@@ -96,6 +96,27 @@ public sealed interface VmAction {
         }
     }
 
+    /**
+     * Valid on a running or paused VM: moves it to {@code host} (placement chooses another host
+     * when {@code null}) while it runs. {@code bandwidthMiBps} caps the transfer; the downtime
+     * limits are the agent's defaults when {@code null}.
+     */
+    record Migrate(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) implements VmAction {
+        public Migrate {
+            if (bandwidthMiBps != null && bandwidthMiBps < 1) {
+                throw new IllegalArgumentException("bandwidthMiBps is " + bandwidthMiBps + ": give 1 or more, or omit it for no limit");
+            }
+            if (downtimeLimitMs != null && downtimeLimitMs < 1) {
+                throw new IllegalArgumentException("downtimeLimitMs is " + downtimeLimitMs + ": give 1 or more");
+            }
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.POOL_MIGRATE;
+        }
+    }
+
     /** Snapshots every disk into a new snapshot VM named {@code name} (unique among this VM's snapshots). */
     record Snapshot(String name) implements VmAction {
         public Snapshot {

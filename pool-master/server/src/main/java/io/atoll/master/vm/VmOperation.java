@@ -31,6 +31,8 @@ public enum VmOperation {
     SUSPEND(RUNNING, PAUSED),
     RESUME(SUSPENDED),
     DESTROY(HALTED),
+    /** Moves a running VM to another host without stopping it (shared storage). */
+    POOL_MIGRATE(RUNNING, PAUSED),
     /** Snapshots every disk (live when running) into a new snapshot VM. */
     SNAPSHOT(HALTED, RUNNING, PAUSED),
     /** A new halted VM with linked clones of the disks; also the way to make a VM from a template or a snapshot. */

@@ -8,6 +8,10 @@ import io.atoll.master.storage.StorageNames;
 import io.atoll.master.storage.StorageService;
 import io.atoll.master.storage.Vdi;
 import io.atoll.master.task.TaskService;
+import io.atoll.node.api.IncomingInfo;
+import io.atoll.node.api.IncomingRequest;
+import io.atoll.node.api.MigrationProgress;
+import io.atoll.node.api.MigrationRequest;
 import io.atoll.node.api.ShutdownRequest;
 import io.atoll.node.api.VmInfo;
 import io.atoll.node.api.VmPowerState;
@@ -47,6 +51,16 @@ public class VmOperations {
     @Inject
     StorageService storage;
 
+    /** The source host of each migration that has reached its host, for cancels. */
+    private final Map<UUID, AgentEndpoint> migrations = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Polls migrations' progress: one daemon thread for all. */
+    private final java.util.concurrent.ScheduledExecutorService progress = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "atoll-migration-progress");
+        t.setDaemon(true);
+        return t;
+    });
+
     void run(UUID vm, UUID task, VmAction action) {
         long began = System.nanoTime();
         String op = action.operation().wireName();
@@ -59,6 +73,8 @@ public class VmOperations {
             } else if (action instanceof VmAction.Destroy destroy) {
                 destroy(vm, task, destroy);
                 return;
+            } else if (action instanceof VmAction.Migrate migrate) {
+                result = migrate(vm, task, migrate, agent);
             } else if (action instanceof VmAction.Snapshot snapshot) {
                 result = snapshot(vm, task, snapshot);
             } else if (action instanceof VmAction.Clone clone) {
@@ -104,6 +120,69 @@ public class VmOperations {
         tasks.progress(task, 0.5);
         VmInfo info = agents.operate(agent[0], vm, "start", null);
         return vms.succeeded(vm, task, agent[0].host(), info.powerState(), true);
+    }
+
+    /**
+     * Live migration between hosts that both see the VM's disks (a shared repository, or the
+     * same image path): the target is placed (never the source) and waits for the VM, the source
+     * sends it; while it runs the task follows the source's progress (bytes sent of the guest's
+     * memory). When the source answers the VM runs on the target and is gone from the source; on
+     * any failure (or a cancel) it runs on where it was, and the target keeps nothing of it.
+     */
+    private Vm migrate(UUID vm, UUID task, VmAction.Migrate action, AgentEndpoint[] agent) {
+        AgentEndpoint source = vms.residentAgent(vm);
+        agent[0] = source;
+        VmSpec spec = vms.spec(vm);
+        AgentEndpoint target = placement.place(vm, action.host(), source.host());
+        String listen = target.url().getHost();
+        LOG.infof("vm %s (%s): migrating from %s to %s", vm, spec.name(), source.label(), target.label());
+        tasks.progress(task, 0.05);
+        IncomingInfo incoming = agents.incoming(target, new IncomingRequest(spec, listen));
+        migrations.put(vm, source);
+        java.util.concurrent.ScheduledFuture<?> follower = progress.scheduleWithFixedDelay(() -> followProgress(source, vm, task),
+                500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        VmInfo info;
+        try {
+            info = agents.migrate(source, vm, new MigrationRequest(incoming.uri(), action.downtimeLimitMs(), action.maxDowntimeMs(),
+                    action.bandwidthMiBps(), null, null));
+        } finally {
+            follower.cancel(false);
+            migrations.remove(vm);
+        }
+        MigrationProgress last = null;
+        try {
+            last = agents.migrationProgress(source, vm);
+        } catch (MasterException gone) {
+            LOG.debugf("vm %s: no final migration figures from %s: %s", vm, source.label(), gone.getMessage());
+        }
+        VmInfo there = agents.vm(target, vm).orElseThrow(() -> new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm,
+                target.label() + " does not know vm " + vm + " after the migration the source reported done (" + info.powerState() + ")"));
+        LOG.infof("vm %s (%s): now on %s%s", vm, spec.name(), target.label(), last == null ? ""
+                : " (" + last.totalTimeMs() + " ms, " + (last.transferredBytes() >> 20) + " MiB sent, downtime " + last.downtimeMs() + " ms)");
+        return vms.succeeded(vm, task, target.host(), there.powerState(), true);
+    }
+
+    private void followProgress(AgentEndpoint source, UUID vm, UUID task) {
+        try {
+            MigrationProgress p = agents.migrationProgress(source, vm);
+            if (p.totalBytes() > 0) {
+                // Memory may be sent more than once (pages dirtied again): cap the fraction below the end.
+                double sent = Math.min(0.95, (double) p.transferredBytes() / p.totalBytes());
+                tasks.progress(task, 0.1 + 0.85 * sent);
+            }
+        } catch (RuntimeException notYet) {
+            LOG.debugf("vm %s: migration progress not readable yet: %s", vm, notYet.getMessage());
+        }
+    }
+
+    /** Cancels the VM's migration in progress; its task then fails with the agent's MIGRATION_CANCELLED, the VM running on its source. */
+    void cancelMigration(UUID vm) {
+        AgentEndpoint source = migrations.get(vm);
+        if (source == null) {
+            throw new MasterException(MasterErrorCode.OPERATION_NOT_ALLOWED, "vm " + vm, "vm " + vm
+                    + " is not migrating (or its migration has not reached its host yet): nothing to cancel");
+        }
+        agents.cancelMigration(source, vm);
     }
 
     private void destroy(UUID vm, UUID task, VmAction.Destroy destroy) {

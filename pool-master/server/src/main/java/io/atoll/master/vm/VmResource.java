@@ -85,6 +85,30 @@ public class VmResource {
         return accepted(vms.request(parse(uuid), new VmAction.Destroy(delete)));
     }
 
+    /** The body of a migration: all optional. */
+    public record MigrateRequest(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) {
+    }
+
+    @POST
+    @Path("/{uuid}/migrate")
+    @Operation(summary = "Live-migrate a running VM to another host", description = "Body (optional): {\"host\": UUID, \"bandwidthMiBps\", "
+            + "\"downtimeLimitMs\", \"maxDowntimeMs\"}; without a host placement picks one. Both hosts must see the VM's disks. The task's "
+            + "progress follows the memory sent; on failure or cancel the VM runs on where it was.")
+    @MinimumRole(Roles.VM_POWER_ADMIN)
+    public Response migrate(@PathParam("uuid") String uuid, MigrateRequest body) {
+        MigrateRequest r = body == null ? new MigrateRequest(null, null, null, null) : body;
+        return accepted(vms.request(parse(uuid), new VmAction.Migrate(r.host(), r.bandwidthMiBps(), r.downtimeLimitMs(), r.maxDowntimeMs())));
+    }
+
+    @POST
+    @Path("/{uuid}/migrate/cancel")
+    @Operation(summary = "Cancel a VM's migration in progress", description = "202; its task fails with MIGRATION_CANCELLED and the VM runs on its source.")
+    @MinimumRole(Roles.VM_POWER_ADMIN)
+    public Response cancelMigration(@PathParam("uuid") String uuid) {
+        vms.cancelMigration(parse(uuid));
+        return Response.accepted().build();
+    }
+
     @POST
     @Path("/{uuid}/snapshot")
     @Operation(summary = "Snapshot a VM", description = "Body {\"name\"}. Every writable disk is snapshotted (live when the VM runs); "

@@ -147,6 +147,12 @@ public class VmService {
         em.createQuery("select p from PoolEntity p", PoolEntity.class).setLockMode(LockModeType.PESSIMISTIC_WRITE).getResultList();
     }
 
+    /** Cancels the VM's live migration in progress. */
+    public void cancelMigration(UUID uuid) {
+        QuarkusTransaction.requiringNew().run(() -> find(uuid, LockModeType.NONE));
+        operations.cancelMigration(uuid);
+    }
+
     /** Makes a template of a halted VM: from then on it is only cloned (or destroyed). */
     @Transactional
     public Vm convertToTemplate(UUID uuid) {
