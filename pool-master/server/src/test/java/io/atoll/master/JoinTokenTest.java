@@ -52,6 +52,8 @@ class JoinTokenTest {
     EntityManager em;
 
     private final List<FakeAgent> agents = new ArrayList<>();
+    /** Hosts whose uuid is not their agent's, ejected at the end too. */
+    private final List<UUID> hosts = new ArrayList<>();
 
     @Test
     void joinTokensAreShownOnceListedAndRevoked() {
@@ -222,6 +224,44 @@ class JoinTokenTest {
                 () -> "ONLINE".equals(api().get("/api/v1/hosts/" + host).then().extract().path("health")));
     }
 
+    @Test
+    void aHostJoinedBeforeAgentsReportedTheirUuidLearnsItAtTheNextPoll() throws Exception {
+        // A host as an older master recorded it: a pool uuid of its own, no agent identity. It learns it and stays ONLINE.
+        FakeAgent one = agent(UUID.randomUUID());
+        UUID legacyOne = legacy(join(createToken(1)[1], one.url(), AGENT_TOKEN));
+        Api.await("the identity learnt", Duration.ofSeconds(15), () -> one.hostUuid().equals(agentHostUuid(legacyOne)));
+        api().get("/api/v1/hosts/" + legacyOne).then().body("health", equalTo("ONLINE"));
+
+        // Another such host turns out to be the same machine, joined a second time under another address.
+        FakeAgent twice = agent(UUID.randomUUID());
+        String joined = join(createToken(1)[1], twice.url(), AGENT_TOKEN).then().statusCode(201).extract().path("uuid");
+        twice.reportAs(one.hostUuid());
+        UUID legacyTwice = legacy(joined);
+        Api.await("the duplicate UNREACHABLE", Duration.ofSeconds(15), () -> String.valueOf(api().get("/api/v1/hosts/" + legacyTwice).then()
+                .extract().<String>path("healthReason")).contains("eject this duplicate"));
+        api().get("/api/v1/hosts/" + legacyTwice).then().body("health", equalTo("UNREACHABLE")).body("healthReason",
+                containsString("is host " + one.hostUuid() + ", which is in the pool already as host " + legacyOne));
+        api().get("/api/v1/hosts/" + legacyOne).then().body("health", equalTo("ONLINE"));
+    }
+
+    /** Rewrites a joined host as a master before V30 left it: a random uuid, no agent identity. */
+    private UUID legacy(Response joined) {
+        return legacy(joined.then().statusCode(201).extract().<String>path("uuid"));
+    }
+
+    private UUID legacy(String joined) {
+        UUID now = UUID.fromString(joined);
+        UUID old = UUID.randomUUID();
+        hosts.add(old);
+        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("update host set uuid = ?1, agent_host_uuid = null where uuid = ?2")
+                .setParameter(1, old).setParameter(2, now).executeUpdate());
+        return old;
+    }
+
+    private UUID agentHostUuid(UUID host) {
+        return QuarkusTransaction.requiringNew().call(() -> em.find(io.atoll.master.host.HostEntity.class, host).getAgentHostUuid());
+    }
+
     @AfterEach
     void ejectAndStop() {
         // Other tests of this application expect a pool without hosts.
@@ -230,6 +270,8 @@ class JoinTokenTest {
             agent.close();
         }
         agents.clear();
+        hosts.forEach(host -> api().delete("/api/v1/hosts/" + host));
+        hosts.clear();
     }
 
     private FakeAgent agent(UUID hostUuid) throws Exception {

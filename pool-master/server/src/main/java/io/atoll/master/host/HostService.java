@@ -176,7 +176,10 @@ public class HostService {
             return false; // ejected while the poll ran
         }
         UUID knownAs = host.getAgentHostUuid();
-        String mismatch = host.identityMismatch(facts);
+        String mismatch = knownAs == null && facts.hostUuid() != null ? alreadyKnownAs(host, facts.hostUuid()) : null;
+        if (mismatch == null) {
+            mismatch = host.identityMismatch(facts);
+        }
         if (mismatch != null) {
             if (host.unreachable(mismatch)) {
                 events.record(ObjectClass.HOST, EventOperation.MOD, uuid, host.view());
@@ -195,6 +198,18 @@ public class HostService {
             }
         }
         return true;
+    }
+
+    /**
+     * For a host joined before agents reported their uuid: the reason it cannot take the one its
+     * agent reports now, because another host of the pool is that machine (it was joined twice, under
+     * two addresses), or {@code null}.
+     */
+    private String alreadyKnownAs(HostEntity host, UUID reported) {
+        List<HostEntity> other = em.createQuery("select h from HostEntity h where h.uuid <> :self and (h.uuid = :reported or h.agentHostUuid = :reported)",
+                HostEntity.class).setParameter("self", host.getUuid()).setParameter("reported", reported).getResultList();
+        return other.isEmpty() ? null : "the agent at " + host.agent().url() + " is host " + reported + ", which is in the pool already as "
+                + other.get(0).label() + " (joined from " + other.get(0).agent().url() + "): eject this duplicate";
     }
 
     /** A poll without answer: the host is UNREACHABLE from now until its agent answers again. */
