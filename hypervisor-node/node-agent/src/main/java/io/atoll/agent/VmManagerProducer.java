@@ -24,16 +24,22 @@ public class VmManagerProducer {
 
     @Produces
     @Singleton
+    HostIdentity hostIdentity(AgentConfig config) {
+        return HostIdentity.readOrCreate(config.hostUuidFile());
+    }
+
+    @Produces
+    @Singleton
     VmManager vmManager(AgentConfig config, HostProbe probe) {
         NodeConfig node = new NodeConfig(config.stateDir(), config.runDir(), config.qemuBinary(),
                 config.cleanShutdownTimeout(), config.qemuStartTimeout(), config.hostMemoryReserveMib());
         return new VmManager(node, probe);
     }
 
-    void onStart(@Observes StartupEvent event, VmManager manager, HostProbe probe) {
+    void onStart(@Observes StartupEvent event, VmManager manager, HostProbe probe, HostIdentity host) {
         var kvm = probe.kvm();
-        LOG.infof("node agent ready: %d VM(s) known, %d running; KVM %s (%s); accelerator auto = %s",
-                manager.list().size(), manager.runningVms().size(), kvm.usable() ? "usable" : "unusable", kvm.reason(),
+        LOG.infof("node agent ready on host %s: %d VM(s) known, %d running; KVM %s (%s); accelerator auto = %s",
+                host.uuid(), manager.list().size(), manager.runningVms().size(), kvm.usable() ? "usable" : "unusable", kvm.reason(),
                 probe.resolve(io.atoll.node.api.Accelerator.AUTO).qemuName());
     }
 

@@ -160,13 +160,19 @@ public final class VmManager implements AutoCloseable {
         return find(uuid).paths;
     }
 
-    public HostFacts hostFacts() {
+    /**
+     * The host's facts as of now.
+     *
+     * @param hostUuid the host's identity, which belongs to whoever runs this manager (the agent's
+     *     host-uuid file); reported as is
+     */
+    public HostFacts hostFacts(UUID hostUuid) {
         HostProbe.Memory mem = probe.memory();
         int running;
         synchronized (registry) {
             running = (int) vms.values().stream().filter(v -> v.pid != null).count();
         }
-        return new HostFacts(probe.hostname(), probe.cpuCount(), probe.cpuModel(), mem.total(), mem.free(),
+        return new HostFacts(hostUuid, probe.hostname(), probe.cpuCount(), probe.cpuModel(), mem.total(), mem.free(),
                 mem.available(), admission.freeForVms(mem, promisedMemory(null)), probe.freeSpace(config.stateDir()), probe.kvm(),
                 probe.resolve(Accelerator.AUTO), qemuVersion(), running);
     }

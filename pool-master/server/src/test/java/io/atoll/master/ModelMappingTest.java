@@ -37,7 +37,7 @@ class ModelMappingTest {
 
     @Test
     void storageAndNetworkObjectsRoundTrip() {
-        HostFacts facts = new HostFacts("h1", 4, "cpu", 8L << 30, 4L << 30, 6L << 30, 5L << 30, 10L << 30,
+        HostFacts facts = new HostFacts(UUID.randomUUID(), "h1", 4, "cpu", 8L << 30, 4L << 30, 6L << 30, 5L << 30, 10L << 30,
                 new HostFacts.KvmInfo(false, -1, false, "no /dev/kvm"), Accelerator.TCG, "7.2.0", 0);
         UUID[] ids = new UUID[5];
         QuarkusTransaction.requiringNew().run(() -> {

@@ -13,6 +13,11 @@ public enum MasterErrorCode {
     HOST_AGENT_UNAUTHORIZED(400, Kind.USER),
     /** No bearer token, or one that is unknown, expired or revoked; a wrong user name or password at login. */
     UNAUTHORIZED(401, Kind.USER),
+    /**
+     * A host's join: the join token is unknown, revoked, expired or used up (the message says
+     * which, and when it expired).
+     */
+    JOIN_TOKEN_INVALID(401, Kind.USER),
     /** The caller's role is below the endpoint's; the message names both. */
     FORBIDDEN(403, Kind.USER),
     /** No such path. */
@@ -25,10 +30,11 @@ public enum MasterErrorCode {
     NETWORK_NOT_FOUND(404, Kind.USER),
     USER_NOT_FOUND(404, Kind.USER),
     TOKEN_NOT_FOUND(404, Kind.USER),
+    JOIN_TOKEN_NOT_FOUND(404, Kind.USER),
     USER_NAME_TAKEN(409, Kind.USER),
     /** Deleting or demoting the only pool-admin would leave the pool without one. */
     LAST_POOL_ADMIN(409, Kind.USER),
-    /** An agent at that URL is already a member of the pool. */
+    /** An agent at that URL, or a host of that uuid (under any URL), is already a member of the pool. */
     HOST_ALREADY_JOINED(409, Kind.USER),
     /** Eject of a host on which VMs run, are suspended or are being started. */
     HOST_HAS_RESIDENT_VMS(409, Kind.USER),

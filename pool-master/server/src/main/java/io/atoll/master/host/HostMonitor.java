@@ -52,8 +52,9 @@ public class HostMonitor {
             try {
                 HostFacts facts = poll.facts.join();
                 List<VmInfo> reported = poll.vms.join();
-                hosts.recordFacts(poll.agent.host(), facts);
-                vms.follow(poll.agent, poll.vmVersions, reported);
+                if (hosts.recordFacts(poll.agent.host(), facts)) {
+                    vms.follow(poll.agent, poll.vmVersions, reported);
+                }
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 hosts.recordUnreachable(poll.agent.host(), cause instanceof MasterException m ? m.getMessage() : cause.toString());
