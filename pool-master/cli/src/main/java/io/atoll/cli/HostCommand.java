@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code atoll host …}: the pool's hosts, by name or uuid. */
-@Command(name = "host", description = "List, join, eject, enable and disable hosts (by name or uuid).")
+@Command(name = "host", description = "List, join, eject, enable, disable and evacuate hosts (by name or uuid).")
 public final class HostCommand {
     /** The node agent's port unless configured otherwise ({@code quarkus.http.port} in its application.properties). */
     static final int AGENT_PORT = 7401;
@@ -186,6 +186,12 @@ public final class HostCommand {
     @Command(name = "disable", description = "Place no new VMs on the host (those running stay).")
     int disable(@Parameters(paramLabel = "HOST") String host) {
         return setEnabled(host, "disable");
+    }
+
+    @Command(name = "evacuate", description = "Maintenance mode: disable the host and live-migrate its running VMs to other hosts.")
+    int evacuate(@Parameters(paramLabel = "HOST") String host, @Option(names = "--async") boolean async) {
+        MasterClient client = atoll.client();
+        return atoll.task(client.post("/api/v1/hosts/" + resolve(client, host).path("uuid").asText() + "/evacuate", null), async, client);
     }
 
     private int setEnabled(String host, String action) {

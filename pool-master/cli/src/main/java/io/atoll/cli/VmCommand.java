@@ -325,6 +325,23 @@ public final class VmCommand {
         return atoll.task(client.post("/api/v1/vms/" + uuid + "/start", body), async, client);
     }
 
+    @Command(name = "migrate", description = "Move a running VM to another host without stopping it (placement picks one unless --on).")
+    int migrate(@Parameters(paramLabel = "VM") String vm,
+                @Option(names = "--on", paramLabel = "HOST", description = "The host to move to (name or uuid).") String host,
+                @Option(names = "--bandwidth", paramLabel = "MIB/S", description = "Cap the transfer (MiB per second).") Long bandwidth,
+                @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        ObjectNode body = MasterClient.JSON.createObjectNode();
+        if (host != null) {
+            body.put("host", HostCommand.resolve(client, host).path("uuid").asText());
+        }
+        if (bandwidth != null) {
+            body.put("bandwidthMiBps", bandwidth);
+        }
+        return atoll.task(client.post("/api/v1/vms/" + uuid + "/migrate", body), async, client);
+    }
+
     @Command(name = "shutdown", description = "Shut a VM down: the ACPI power button, hard after --timeout; --force at once.")
     int shutdown(@Parameters(paramLabel = "VM") String vm,
                  @Option(names = "--force", description = "Stop QEMU at once (also for paused, suspended and crashed VMs).") boolean force,
