@@ -55,6 +55,12 @@ public interface DiskResolver {
 
         /** A lease that holds nothing. */
         static Lease of(VmSpec spec) {
+            return of(spec, () -> { });
+        }
+
+        /** A lease whose release runs {@code onRelease} the first time only. */
+        static Lease of(VmSpec spec, Runnable onRelease) {
+            java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
             return new Lease() {
                 @Override
                 public VmSpec spec() {
@@ -63,6 +69,9 @@ public interface DiskResolver {
 
                 @Override
                 public void release() {
+                    if (released.compareAndSet(false, true)) {
+                        onRelease.run();
+                    }
                 }
             };
         }

@@ -63,6 +63,10 @@ import org.jboss.logging.Logger;
  * <p>One operation at a time per VM: a second one is refused with {@code VM_BUSY} naming the one
  * in progress. Every refusal says what to do, and a failed operation leaves no QEMU process and no
  * runtime directory behind.
+ *
+ * <p>Disks that are not plain QEMU sources (a storage repository's disk) are attached through a
+ * {@link DiskResolver} each time QEMU starts and released once that QEMU has ended; the stored spec
+ * keeps what the caller gave, only QEMU's command line sees the resolved disks.
  */
 public final class VmManager implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VmManager.class);

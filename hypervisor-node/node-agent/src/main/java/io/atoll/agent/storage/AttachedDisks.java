@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -193,20 +192,7 @@ public final class AttachedDisks implements DiskResolver {
     }
 
     private Lease lease(VmSpec spec, List<Holder> mine) {
-        AtomicBoolean released = new AtomicBoolean();
-        return new Lease() {
-            @Override
-            public VmSpec spec() {
-                return spec;
-            }
-
-            @Override
-            public void release() {
-                if (released.compareAndSet(false, true)) {
-                    AttachedDisks.this.release(mine);
-                }
-            }
-        };
+        return Lease.of(spec, () -> release(mine));
     }
 
     /** Lets go of a VM's holds; disks no other VM here holds are detached. Never throws. */

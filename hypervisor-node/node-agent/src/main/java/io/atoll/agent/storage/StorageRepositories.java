@@ -34,7 +34,8 @@ import org.jboss.logging.Logger;
  * attached again; one that fails stays listed as <em>missing</em> with the reason (its calls answer
  * {@code SR_NOT_ATTACHED} saying so) and the agent starts regardless; a new {@code PUT} retries it.
  *
- * <p>Thread-safe: attach and detach are serialized; lookups are cheap.
+ * <p>Thread-safe: attach and detach are serialized with each other (they may wait on a slow
+ * server); lookups never wait for them.
  */
 public final class StorageRepositories {
     private static final Logger LOG = Logger.getLogger(StorageRepositories.class);
@@ -67,7 +68,9 @@ public final class StorageRepositories {
 
     private final StorageAdapters adapters;
     private final Path file;
-    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    /** By uuid, in attach order; changed only under {@link #changes}. */
+    private final Map<String, Entry> entries = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Object changes = new Object();
 
     /** Reads the saved repositories and attaches each again; failures are logged, never thrown. */
     public StorageRepositories(StorageAdapters adapters, Path stateDir) {
@@ -87,7 +90,7 @@ public final class StorageRepositories {
     /** The attached repositories (not the missing ones), in the order they were attached. */
     public List<SrState> list() {
         List<Entry> attached;
-        synchronized (this) {
+        synchronized (entries) {
             attached = entries.values().stream().filter(e -> e.repository() != null).toList();
         }
         List<SrState> out = new ArrayList<>();
@@ -116,10 +119,7 @@ public final class StorageRepositories {
 
     /** The repository's name for messages, or its uuid when it is not known here. */
     public String label(String uuid) {
-        Entry e;
-        synchronized (this) {
-            e = entries.get(uuid);
-        }
+        Entry e = entries.get(uuid);
         return e == null ? "storage repository " + uuid : e.saved().label();
     }
 
@@ -129,10 +129,7 @@ public final class StorageRepositories {
      * @throws NodeException {@code SR_NOT_ATTACHED}, saying why when it is missing since the start
      */
     public StorageRepository repository(String uuid) {
-        Entry e;
-        synchronized (this) {
-            e = entries.get(uuid);
-        }
+        Entry e = entries.get(uuid);
         if (e == null) {
             throw new NodeException(NodeErrorCode.SR_NOT_ATTACHED, "sr " + uuid, "storage repository " + uuid
                     + " is not attached on this host: attach it with PUT /api/v1/storage/srs/" + uuid);
@@ -150,7 +147,13 @@ public final class StorageRepositories {
      * destroyed again). Attaching an attached repository with the same type and device-config
      * answers its state again.
      */
-    public synchronized SrState attach(String uuid, SrAttachRequest request) {
+    public SrState attach(String uuid, SrAttachRequest request) {
+        synchronized (changes) {
+            return attachNow(uuid, request);
+        }
+    }
+
+    private SrState attachNow(String uuid, SrAttachRequest request) {
         if (request == null) {
             throw new IllegalArgumentException("the request body must be {\"name\": …, \"type\": …, \"deviceConfig\": {…}, \"create\": false}");
         }
@@ -216,7 +219,13 @@ public final class StorageRepositories {
      * Detaches a repository from this host and forgets it; destroys it (and every disk in it) when
      * asked. The caller has checked that no VM here uses its disks.
      */
-    public synchronized void detach(String uuid, boolean destroy) {
+    public void detach(String uuid, boolean destroy) {
+        synchronized (changes) {
+            detachNow(uuid, destroy);
+        }
+    }
+
+    private void detachNow(String uuid, boolean destroy) {
         Entry e = entries.get(uuid);
         if (e == null) {
             repository(uuid); // throws SR_NOT_ATTACHED
@@ -283,7 +292,10 @@ public final class StorageRepositories {
 
     /** Writes every entry, missing ones too, through a private temporary file moved into place. */
     private void save() {
-        List<Saved> all = entries.values().stream().map(Entry::saved).toList();
+        List<Saved> all;
+        synchronized (entries) {
+            all = entries.values().stream().map(Entry::saved).toList();
+        }
         Path tmp = file.resolveSibling(FILE + ".tmp");
         try {
             Files.createDirectories(file.getParent());
