@@ -307,6 +307,51 @@ class StorageApiTest {
         goodIsDetached.run();
     }
 
+    @Test
+    void aDiskIsHeldExactlyWhileAQemuHasItOpen() throws Exception {
+        attach("x");
+        String disk = createDisk("held", 16 * MIB);
+        long[] size = {16 * MIB};
+        Runnable attached = () -> api().body(Map.of("virtualSize", size[0] + MIB)).post(srPath() + "/disks/" + disk + "/resize")
+                .then().statusCode(409).body("code", equalTo("STORAGE_IN_USE"));
+        Runnable detached = () -> {
+            size[0] += MIB;
+            api().body(Map.of("virtualSize", size[0])).post(srPath() + "/disks/" + disk + "/resize").then().statusCode(200);
+        };
+        String readOnly = "{\"driver\": \"atoll-vdi\", \"sr\": \"" + sr + "\", \"vdi\": \"" + disk + "\"}, \"readOnly\": true";
+
+        // Suspend ends QEMU and lets the disk go; resume and a clean reboot (hard after 1 s) take it again.
+        String vm = counterVm("holder", vdi(sr, disk));
+        post(vm, "start", "RUNNING");
+        attached.run();
+        post(vm, "suspend", "SUSPENDED");
+        detached.run();
+        post(vm, "resume", "RUNNING");
+        attached.run();
+        api().body("{\"force\": false, \"timeoutSeconds\": 1}").post("/api/v1/vms/" + vm + "/reboot")
+                .then().statusCode(200).body("powerState", equalTo("RUNNING"));
+        attached.run();
+        api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown").then().statusCode(200);
+        detached.run();
+
+        // Readers share it; the disk goes when the last reader stops; no writer meanwhile.
+        String reader1 = counterVm("reader-1", readOnly);
+        String reader2 = counterVm("reader-2", readOnly);
+        post(reader1, "start", "RUNNING");
+        post(reader2, "start", "RUNNING");
+        api().post("/api/v1/vms/" + vm + "/start").then().statusCode(409).body("code", equalTo("STORAGE_IN_USE"))
+                .body("message", containsString("reader-"));
+        assertNothingRuns(vm);
+        api().body("{\"force\": true}").post("/api/v1/vms/" + reader1 + "/shutdown").then().statusCode(200);
+        attached.run();
+        api().body("{\"force\": true}").post("/api/v1/vms/" + reader2 + "/shutdown").then().statusCode(200);
+        detached.run();
+    }
+
+    private static void post(String vm, String operation, String state) {
+        api().post("/api/v1/vms/" + vm + "/" + operation).then().statusCode(200).body("powerState", equalTo(state));
+    }
+
     private void assertNothingRuns(String vm) {
         given().get("/api/v1/vms/" + vm).then().statusCode(200).body("powerState", equalTo("HALTED")).body("pid", nullValue());
         assertThat(manager.runningVms()).doesNotContain(UUID.fromString(vm));
