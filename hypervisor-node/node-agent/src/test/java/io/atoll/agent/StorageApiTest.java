@@ -54,17 +54,20 @@ class StorageApiTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (String vm : vms) {
-            api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown");
-            api().delete("/api/v1/vms/" + vm);
+        try {
+            for (String vm : vms) {
+                api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown");
+                api().delete("/api/v1/vms/" + vm);
+            }
+            assertThat(manager.runningVms()).isEmpty();
+            if (given().get(srPath()).statusCode() == 200) {
+                api().delete(srPath() + "?destroy=true").then().statusCode(204);
+            }
+        } finally {
+            try (var files = Files.walk(root)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
-        if (given().get(srPath()).statusCode() == 200) {
-            api().delete(srPath() + "?destroy=true").then().statusCode(204);
-        }
-        try (var files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-        assertThat(manager.runningVms()).isEmpty();
     }
 
     private static RequestSpecification api() {

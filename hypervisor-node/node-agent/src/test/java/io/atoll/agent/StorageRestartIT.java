@@ -40,7 +40,7 @@ class StorageRestartIT {
 
     @AfterEach
     void stop() throws Exception {
-        agent.close();
+        agent.close(); // ends its QEMUs and deletes the whole tree, the repositories' directories too
     }
 
     private RequestSpecification api() {
