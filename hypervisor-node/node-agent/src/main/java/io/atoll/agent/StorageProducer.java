@@ -1,5 +1,7 @@
 package io.atoll.agent;
 
+import io.atoll.agent.storage.AttachedDisks;
+import io.atoll.agent.storage.StorageRepositories;
 import io.atoll.storage.host.PluginLoader;
 import io.atoll.storage.host.StorageAdapters;
 import io.atoll.storage.spi.CommandRunner;
@@ -21,6 +23,19 @@ public class StorageProducer {
         LOG.infof("storage: %d adapter type(s) %s from %s; %d plugin(s) refused", adapters.types().size(), adapters.types(),
                 config.pluginsDir(), adapters.failures().size());
         return adapters;
+    }
+
+    /** The repositories this host had attached, attached again (before the VMs are adopted: they hold their disks). */
+    @Produces
+    @Singleton
+    StorageRepositories repositories(AgentConfig config, StorageAdapters adapters) {
+        return new StorageRepositories(adapters, config.stateDir());
+    }
+
+    @Produces
+    @Singleton
+    AttachedDisks attachedDisks(StorageRepositories repositories) {
+        return new AttachedDisks(repositories);
     }
 
     void close(@Disposes StorageAdapters adapters) {

@@ -1,5 +1,6 @@
 package io.atoll.agent;
 
+import io.atoll.agent.storage.AttachedDisks;
 import io.atoll.host.HostProbe;
 import io.atoll.vm.NodeConfig;
 import io.atoll.vm.VmManager;
@@ -30,10 +31,10 @@ public class VmManagerProducer {
 
     @Produces
     @Singleton
-    VmManager vmManager(AgentConfig config, HostProbe probe) {
+    VmManager vmManager(AgentConfig config, HostProbe probe, AttachedDisks disks) {
         NodeConfig node = new NodeConfig(config.stateDir(), config.runDir(), config.qemuBinary(),
                 config.cleanShutdownTimeout(), config.qemuStartTimeout(), config.hostMemoryReserveMib());
-        return new VmManager(node, probe);
+        return new VmManager(node, probe, disks);
     }
 
     void onStart(@Observes StartupEvent event, VmManager manager, HostProbe probe, HostIdentity host) {
