@@ -33,6 +33,15 @@ public interface DiskResolver {
     Lease attach(VmSpec spec, String label);
 
     /**
+     * As {@link #attach}, for a VM migrating in: its source host still holds the disks
+     * read-write until the switch-over, and the resolver takes them over from it
+     * (io.atoll.storage.spi.StorageRepository#attachForIncomingMigration).
+     */
+    default Lease attachIncoming(VmSpec spec, String label) {
+        return attach(spec, label);
+    }
+
+    /**
      * A QEMU started by a previous agent still runs with these disks open: record that it holds
      * them (re-attaching, which adapters do idempotently). Failures are the resolver's to log; the
      * VM is adopted regardless.

@@ -646,7 +646,7 @@ public final class VmManager implements AutoCloseable {
         Admission.files(spec);
         admission.memory(spec, vm.label(), promisedMemory(spec.uuid()));
         killStale(vm);
-        DiskResolver.Lease lease = disks.attach(spec, vm.label());
+        DiskResolver.Lease lease = incoming ? disks.attachIncoming(spec, vm.label()) : disks.attach(spec, vm.label());
         synchronized (vm) {
             vm.disks = lease;
         }

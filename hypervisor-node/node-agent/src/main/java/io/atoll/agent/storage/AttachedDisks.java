@@ -63,6 +63,16 @@ public final class AttachedDisks implements DiskResolver {
 
     @Override
     public Lease attach(VmSpec spec, String label) {
+        return attach(spec, label, false);
+    }
+
+    /** A VM migrating in takes its read-write disks over from the source host, which holds them until the switch-over. */
+    @Override
+    public Lease attachIncoming(VmSpec spec, String label) {
+        return attach(spec, label, true);
+    }
+
+    private Lease attach(VmSpec spec, String label, boolean incoming) {
         List<DiskSpec> resolved = new ArrayList<>();
         List<Holder> mine = new ArrayList<>();
         try {
@@ -77,7 +87,8 @@ public final class AttachedDisks implements DiskResolver {
                 mine.add(h);
                 DiskAttachment attachment;
                 try {
-                    attachment = repository.attach(h.vdi(), h.readOnly() ? AccessMode.READ_ONLY : AccessMode.READ_WRITE);
+                    attachment = h.readOnly() ? repository.attach(h.vdi(), AccessMode.READ_ONLY)
+                            : incoming ? repository.attachForIncomingMigration(h.vdi()) : repository.attach(h.vdi(), AccessMode.READ_WRITE);
                 } catch (StorageException e) {
                     throw new NodeException(StorageErrors.code(e), "disk " + disk.id(), label + ": disk " + disk.id() + " ("
                             + h.vdi() + " in " + srs.label(h.sr()) + ") cannot be attached: " + e.getMessage(), e);

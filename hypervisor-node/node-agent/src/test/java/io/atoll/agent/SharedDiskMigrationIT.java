@@ -15,11 +15,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two agents attach one repository (a directory both reach, as shared storage). A VM writing one
- * of its disks on the first cannot be received by the second: adapters let one host at a time
- * hold a disk read-write, and the SDK has no hand-over yet (docs/node-agent.md, "Storage"). The
- * refusal is STORAGE_IN_USE naming the holder, and the target keeps nothing of the VM.
+ * of its disks on the first migrates live to the second: the target takes the disk over from the
+ * source (StorageRepository#attachForIncomingMigration), the source lets go after the switch-over,
+ * and from then on the disk is the target's alone — the source can no longer open it read-write.
  */
-class StorageMigrationRefusalIT {
+class SharedDiskMigrationIT {
     private Path root;
     private AgentProcess source;
     private AgentProcess target;
@@ -44,7 +44,7 @@ class StorageMigrationRefusalIT {
     }
 
     @Test
-    void aDiskWrittenOnOneHostIsNotOpenedOnAnother() throws Exception {
+    void aVmWritingARepositoryDiskMigratesAndTheTargetTakesTheDiskOver() throws Exception {
         String sr = UUID.randomUUID().toString();
         Map<String, String> location = Map.of("path", root.resolve("shared-sr").toString());
         source.api().body(Map.of("name", "shared", "type", "local", "create", true, "deviceConfig", location))
@@ -64,18 +64,20 @@ class StorageMigrationRefusalIT {
         source.api().post("/api/v1/vms/" + uuid + "/start").then().statusCode(200);
         Map<String, Object> vmSpec = source.api().get("/api/v1/vms/" + uuid).then().statusCode(200).extract().jsonPath().getMap("spec");
 
-        target.api().body(Map.of("spec", vmSpec, "listenAddress", "127.0.0.1")).post("/api/v1/vms/incoming")
-                .then().statusCode(409).body("code", equalTo("STORAGE_IN_USE")).body("object", equalTo("disk disk1"))
-                .body("message", containsString("read-write on host"));
-        target.api().get("/api/v1/vms/" + uuid).then().statusCode(404);
-        assertThat(AgentDirs.qemusUnder(target.root().resolve("run"))).isEmpty();
-        source.api().get("/api/v1/vms/" + uuid).then().statusCode(200).body("powerState", equalTo("RUNNING"));
+        String uri = target.api().body(Map.of("spec", vmSpec, "listenAddress", "127.0.0.1")).post("/api/v1/vms/incoming")
+                .then().statusCode(200).extract().path("uri");
+        source.api().body(Map.of("uri", uri)).post("/api/v1/vms/" + uuid + "/migrate").then().statusCode(200);
+        target.api().get("/api/v1/vms/" + uuid).then().statusCode(200).body("powerState", equalTo("RUNNING"));
+        source.api().get("/api/v1/vms/" + uuid).then().statusCode(404);
+        assertThat(AgentDirs.qemusUnder(source.root().resolve("run"))).isEmpty();
 
-        // Once the VM stops on the source, the other host may run it from the same disk.
-        source.api().body(Map.of("force", true)).post("/api/v1/vms/" + uuid + "/shutdown").then().statusCode(200);
+        // The disk is the target's now: the source cannot start the VM on it again while it runs there.
+        source.api().body(vmSpec).post("/api/v1/vms").then().statusCode(201);
+        source.api().post("/api/v1/vms/" + uuid + "/start").then().statusCode(409).body("code", equalTo("STORAGE_IN_USE"))
+                .body("message", containsString("read-write on host"));
+        assertThat(AgentDirs.qemusUnder(source.root().resolve("run"))).isEmpty();
         source.api().delete("/api/v1/vms/" + uuid).then().statusCode(204);
-        target.api().body(vmSpec).post("/api/v1/vms").then().statusCode(201);
-        target.api().post("/api/v1/vms/" + uuid + "/start").then().statusCode(200).body("powerState", equalTo("RUNNING"));
+
         target.api().body(Map.of("force", true)).post("/api/v1/vms/" + uuid + "/shutdown").then().statusCode(200);
         target.api().delete("/api/v1/vms/" + uuid).then().statusCode(204);
         target.api().delete("/api/v1/storage/srs/" + sr).then().statusCode(204);
