@@ -51,6 +51,9 @@ public class VmOperations {
     @Inject
     StorageService storage;
 
+    @Inject
+    io.atoll.master.host.HostService hostService;
+
     /** The source host of each migration that has reached its host, for cancels. */
     private final Map<UUID, AgentEndpoint> migrations = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -134,7 +137,7 @@ public class VmOperations {
         agent[0] = source;
         VmSpec spec = vms.spec(vm);
         AgentEndpoint target = placement.place(vm, action.host(), source.host(), action.sr());
-        String listen = target.url().getHost();
+        String listen = hostService.migrationListenAddress(target.host());
         LOG.infof("vm %s (%s): migrating from %s to %s%s", vm, spec.name(), source.label(), target.label(),
                 action.sr() == null ? "" : " with its disks into sr " + action.sr());
         tasks.progress(task, 0.05);
