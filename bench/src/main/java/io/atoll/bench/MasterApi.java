@@ -18,6 +18,8 @@ final class MasterApi {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final String base;
     private String token;
+    /** The size of the last answer {@link #timedGet} read, in bytes. */
+    volatile int lastBytes;
 
     MasterApi(String base) {
         this.base = base;
@@ -43,6 +45,7 @@ final class MasterApi {
         long t0 = System.nanoTime();
         HttpResponse<byte[]> r = send("GET", path, null);
         double ms = (System.nanoTime() - t0) / 1e6;
+        lastBytes = r.body().length;
         if (r.statusCode() != 200) {
             throw new IllegalStateException("GET " + path + ": " + r.statusCode() + " " + new String(r.body()));
         }

@@ -29,8 +29,9 @@ final class MasterProcess implements AutoCloseable {
      * @param jar the master's {@code quarkus-run.jar}
      * @param root a private directory: the data directory and the log go there
      * @param jfr where to write a flight recording of the whole run, or {@code null} for none
+     * @param properties {@code KEY=VALUE} system properties for the master (its configuration, e.g. {@code atoll.master.task-workers=32})
      */
-    MasterProcess(Path jar, Path root, Path jfr) throws Exception {
+    MasterProcess(Path jar, Path root, Path jfr, List<String> properties) throws Exception {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the pool master jar " + jar + " is missing: build it with"
                     + " 'mvn -pl pool-master/server -am package -DskipTests'");
@@ -45,6 +46,7 @@ final class MasterProcess implements AutoCloseable {
         base = "http://127.0.0.1:" + port;
         List<String> command = new ArrayList<>(List.of(java("java"), "-Datoll.master.data-dir=" + dataDir,
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1"));
+        properties.forEach(p -> command.add("-D" + p));
         if (jfr != null) {
             command.add("-XX:StartFlightRecording=name=pool-scale,settings=profile");
         }

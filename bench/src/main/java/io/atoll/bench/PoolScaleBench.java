@@ -25,20 +25,29 @@ import java.util.concurrent.atomic.LongAdder;
  * concurrent stop/start tasks, and the master's heap after a full GC. See docs/bench-pool-scale.md.
  *
  * <p>{@code bench/run pool-scale [--hosts 100] [--vms 3000] [--samples 200] [--churn 500]
- * [--in-flight 32] [--op-delay-ms 0] [--jfr FILE]}
+ * [--in-flight 32] [--op-delay-ms 0] [--jfr FILE] [--master-log FILE] [--master-property KEY=VALUE]…}
  */
 final class PoolScaleBench implements Main.Bench {
     /** VM sizes, in turn: 6.2 GiB on average, so 30 VMs a host fill ~73 % of its 256 GiB and placement has to spread them. */
     private static final long[] VM_MIB = {1024, 2048, 4096, 8192, 16384};
     private static final Duration TASK_BOUND = Duration.ofMinutes(10);
 
-    private record Options(int hosts, int vms, int samples, int churn, int inFlight, int opDelayMs, Path jfr, Path masterLog) {
+    private record Options(int hosts, int vms, int samples, int churn, int inFlight, int opDelayMs, Path jfr, Path masterLog,
+                           List<String> masterProperties) {
         static Options parse(String[] args) {
             Map<String, String> given = new TreeMap<>();
+            List<String> properties = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 if (!args[i].startsWith("--") || i + 1 >= args.length) {
                     throw new IllegalArgumentException("pool-scale takes --hosts N --vms M --samples S --churn C --in-flight F"
-                            + " --op-delay-ms D --jfr FILE --master-log FILE; got '" + args[i] + "'");
+                            + " --op-delay-ms D --jfr FILE --master-log FILE --master-property KEY=VALUE; got '" + args[i] + "'");
+                }
+                if (args[i].equals("--master-property")) {
+                    if (!args[i + 1].matches("[\\w.\"-]+=.*")) {
+                        throw new IllegalArgumentException("--master-property takes KEY=VALUE, e.g. atoll.master.task-workers=32");
+                    }
+                    properties.add(args[++i]);
+                    continue;
                 }
                 given.put(args[i].substring(2), args[++i]);
             }
@@ -46,7 +55,7 @@ final class PoolScaleBench implements Main.Bench {
                     Integer.parseInt(given.getOrDefault("samples", "200")), Integer.parseInt(given.getOrDefault("churn", "500")),
                     Integer.parseInt(given.getOrDefault("in-flight", "32")), Integer.parseInt(given.getOrDefault("op-delay-ms", "0")),
                     given.containsKey("jfr") ? Path.of(given.get("jfr")) : null,
-                    given.containsKey("master-log") ? Path.of(given.get("master-log")) : null);
+                    given.containsKey("master-log") ? Path.of(given.get("master-log")) : null, List.copyOf(properties));
             given.keySet().removeAll(List.of("hosts", "vms", "samples", "churn", "in-flight", "op-delay-ms", "jfr", "master-log"));
             if (!given.isEmpty()) {
                 throw new IllegalArgumentException("pool-scale does not know " + given.keySet());
@@ -68,7 +77,10 @@ final class PoolScaleBench implements Main.Bench {
                 o.vms, o.inFlight, loadAverage());
         try (SimulatedAgentFarm farm = SimulatedAgentFarm.start(new SimulatedAgentFarm.Options(o.hosts, SimulatedAgentFarm.DEFAULT_HOST_MEMORY,
                 SimulatedAgentFarm.DEFAULT_RESERVE, Duration.ofMillis(o.opDelayMs), 16));
-             MasterProcess master = new MasterProcess(Path.of(jar), root, o.jfr)) {
+             MasterProcess master = new MasterProcess(Path.of(jar), root, o.jfr, o.masterProperties)) {
+            if (!o.masterProperties.isEmpty()) {
+                System.out.println("master started with " + o.masterProperties);
+            }
             MasterApi api = new MasterApi(master.base);
             api.login("admin", master.adminPassword());
 
@@ -116,8 +128,9 @@ final class PoolScaleBench implements Main.Bench {
             for (int i = 0; i < o.samples; i++) {
                 get.add(api.timedGet("/api/v1/vms/" + uuids.get(random.nextInt(uuids.size()))));
             }
-            System.out.printf("GET /api/v1/vms (%d VMs), %d samples: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", o.vms, o.samples,
-                    pct(list, 50), pct(list, 99), pct(list, 100));
+            api.timedGet("/api/v1/vms");
+            System.out.printf("GET /api/v1/vms (%d VMs, %d KiB of JSON), %d samples: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", o.vms,
+                    api.lastBytes >> 10, o.samples, pct(list, 50), pct(list, 99), pct(list, 100));
             System.out.printf("GET /api/v1/vms/{uuid}, %d samples: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", o.samples,
                     pct(get, 50), pct(get, 99), pct(get, 100));
 
