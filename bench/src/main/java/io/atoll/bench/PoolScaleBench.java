@@ -120,19 +120,32 @@ final class PoolScaleBench implements Main.Bench {
                 api.timedGet("/api/v1/vms");
                 api.timedGet("/api/v1/vms/" + uuids.get(random.nextInt(uuids.size())));
             }
+            // The master's CPU while idle (its host poller), then per read with that share taken out.
+            double cpu0 = master.cpuSeconds();
+            long idle0 = System.nanoTime();
+            Thread.sleep(10_000);
+            double idleCpuPerS = (master.cpuSeconds() - cpu0) / seconds(idle0);
+            System.out.printf("master idle (host poller only): %.0f %% of one CPU%n", idleCpuPerS * 100);
             List<Double> list = new ArrayList<>();
+            cpu0 = master.cpuSeconds();
+            long w0 = System.nanoTime();
             for (int i = 0; i < o.samples; i++) {
                 list.add(api.timedGet("/api/v1/vms"));
             }
+            double listCpuMs = (master.cpuSeconds() - cpu0 - idleCpuPerS * seconds(w0)) * 1000 / o.samples;
             List<Double> get = new ArrayList<>();
+            cpu0 = master.cpuSeconds();
+            w0 = System.nanoTime();
             for (int i = 0; i < o.samples; i++) {
                 get.add(api.timedGet("/api/v1/vms/" + uuids.get(random.nextInt(uuids.size()))));
             }
+            double getCpuMs = (master.cpuSeconds() - cpu0 - idleCpuPerS * seconds(w0)) * 1000 / o.samples;
             api.timedGet("/api/v1/vms");
-            System.out.printf("GET /api/v1/vms (%d VMs, %d KiB of JSON), %d samples: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", o.vms,
-                    api.lastBytes >> 10, o.samples, pct(list, 50), pct(list, 99), pct(list, 100));
-            System.out.printf("GET /api/v1/vms/{uuid}, %d samples: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", o.samples,
-                    pct(get, 50), pct(get, 99), pct(get, 100));
+            System.out.printf("GET /api/v1/vms (%d VMs, %d KiB of JSON), %d samples: p50 %.1f ms, p99 %.1f ms, max %.1f ms;"
+                    + " master CPU %.1f ms a list%n", o.vms, api.lastBytes >> 10, o.samples, pct(list, 50), pct(list, 99), pct(list, 100),
+                    listCpuMs);
+            System.out.printf("GET /api/v1/vms/{uuid}, %d samples: p50 %.2f ms, p99 %.2f ms, max %.2f ms; master CPU %.2f ms a read%n",
+                    o.samples, pct(get, 50), pct(get, 99), pct(get, 100), getCpuMs);
 
             // Churn: stop, then start again, a random set of running VMs, concurrently.
             List<String> churn = new ArrayList<>(running);
@@ -171,9 +184,9 @@ final class PoolScaleBench implements Main.Bench {
                 Files.copy(root.resolve("master.log"), o.masterLog, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 System.out.println("master log kept in " + o.masterLog.toAbsolutePath());
             }
+            System.out.printf("scale: hosts=%d vms=%d list_cpu_ms=%.1f get_cpu_ms=%.2f rss_mib=%d%n", o.hosts, o.vms, listCpuMs, getCpuMs, rss);
             return String.format("list_p99_ms=%.1f list_p50_ms=%.1f get_p99_ms=%.2f get_p50_ms=%.2f start_stop_tasks_per_s=%.1f"
-                            + " heap_mib=%d hosts=%d vms=%d goal=list_p99_ms<100",
-                    pct(list, 99), pct(list, 50), pct(get, 99), pct(get, 50), tasksPerS, heap[0], o.hosts, o.vms);
+                    + " heap_mib=%d goal=list_p99_ms<100", pct(list, 99), pct(list, 50), pct(get, 99), pct(get, 50), tasksPerS, heap[0]);
         } finally {
             clients.shutdownNow();
             try (var files = Files.walk(root)) {
