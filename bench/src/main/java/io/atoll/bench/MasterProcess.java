@@ -52,7 +52,13 @@ final class MasterProcess implements AutoCloseable {
         }
         command.addAll(List.of("-jar", jar.toString()));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        QuarkusReady.await(process, base, Duration.ofSeconds(180), "the pool master", () -> tail(40));
+        try {
+            QuarkusReady.await(process, base, Duration.ofSeconds(180), "the pool master", () -> tail(40));
+        } catch (Exception | Error e) {
+            process.destroyForcibly(); // no caller holds it yet: nobody else would stop it
+            process.waitFor(10, TimeUnit.SECONDS);
+            throw e;
+        }
     }
 
     /** The first admin's password, which the master writes at its first start. */

@@ -123,7 +123,7 @@ final class PoolScaleBench implements Main.Bench {
             // The master's CPU while idle (its host poller), then per read with that share taken out.
             double cpu0 = master.cpuSeconds();
             long idle0 = System.nanoTime();
-            Thread.sleep(10_000);
+            Thread.sleep(15_000);
             double idleCpuPerS = (master.cpuSeconds() - cpu0) / seconds(idle0);
             System.out.printf("master idle (host poller only): %.0f %% of one CPU%n", idleCpuPerS * 100);
             List<Double> list = new ArrayList<>();
