@@ -56,6 +56,9 @@ final class SimulatedVms {
         }
     }
 
+    /** Each simulated host has an identity of its own, as a real agent's host-uuid file gives it. */
+    private final UUID hostUuid = UUID.randomUUID();
+
     SimulatedVms(String hostname, long memoryTotalBytes, long reserveBytes, Duration operationDelay) {
         this.hostname = hostname;
         this.memoryTotalBytes = memoryTotalBytes;
@@ -67,7 +70,7 @@ final class SimulatedVms {
         long promised = promised();
         long free = memoryTotalBytes - promised;
         int running = (int) vms.values().stream().filter(v -> v.pid != null).count();
-        return new HostFacts(hostname, 64, "Simulated CPU (atoll bench, no QEMU)", memoryTotalBytes, free, free,
+        return new HostFacts(hostUuid, hostname, 64, "Simulated CPU (atoll bench, no QEMU)", memoryTotalBytes, free, free,
                 Math.max(0, Math.min(free - reserveBytes, memoryTotalBytes - reserveBytes - promised)), 1L << 40,
                 new HostFacts.KvmInfo(true, 12, true, "simulated host"), Accelerator.KVM, "simulated", running);
     }
