@@ -144,6 +144,10 @@ class PoolMigrationIT {
         JsonPath evacuated = succeeded(api().post("/api/v1/hosts/" + hostB + "/evacuate").then().statusCode(202)
                 .body("name", equalTo("host.evacuate")).extract().path("uuid"));
         assertThat(evacuated.getMap("result.migrated")).containsEntry(vm, hostA);
+        // One task tree: the migration is the evacuation's child.
+        api().get("/api/v1/tasks/" + evacuated.getString("uuid") + "/children").then().statusCode(200)
+                .body("name", org.hamcrest.Matchers.contains("vm.pool_migrate")).body("parent[0]", equalTo(evacuated.getString("uuid")))
+                .body("object.uuid[0]", equalTo(vm));
         api().get("/api/v1/hosts/" + hostB).then().body("enabled", equalTo(false));
         api().get("/api/v1/vms/" + vm).then().body("residentOn", equalTo(hostA)).body("powerState", equalTo("RUNNING"));
         // A disabled host takes no migration either.

@@ -20,9 +20,10 @@ import java.util.UUID;
  * @param object the object it acts on
  * @param result on success, the object after the operation (for a VM operation: the VM)
  * @param error on failure, the error exactly as a synchronous call would have answered it
+ * @param parent the task that started this one (a host evacuation, for its migrations), or {@code null}
  */
 public record Task(UUID uuid, String name, TaskStatus status, double progress, Instant created, Instant started,
-                   Instant finished, ObjectRef object, JsonNode result, ApiError error) {
+                   Instant finished, ObjectRef object, JsonNode result, ApiError error, UUID parent) {
     public Task {
         Objects.requireNonNull(uuid, "uuid");
         Objects.requireNonNull(name, "name");

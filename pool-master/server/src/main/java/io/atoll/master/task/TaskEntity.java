@@ -27,6 +27,8 @@ public class TaskEntity {
     private double progress;
     private String objectClass;
     private UUID objectUuid;
+    /** The task that started this one (a host evacuation for its migrations), or null. */
+    private UUID parent;
     private Instant createdAt;
     private Instant startedAt;
     private Instant finishedAt;
@@ -41,13 +43,18 @@ public class TaskEntity {
     protected TaskEntity() {
     }
 
-    TaskEntity(String name, ObjectRef object) {
+    TaskEntity(String name, ObjectRef object, UUID parent) {
+        this.parent = parent;
         this.uuid = UUID.randomUUID();
         this.name = name;
         this.status = TaskStatus.PENDING;
         this.objectClass = object.objectClass().wireName();
         this.objectUuid = object.uuid();
         this.createdAt = Instant.now();
+    }
+
+    UUID getParent() {
+        return parent;
     }
 
     void start() {

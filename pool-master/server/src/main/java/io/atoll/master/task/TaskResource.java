@@ -15,6 +15,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The pool's tasks: what each asynchronous operation is doing or did. */
@@ -41,6 +42,14 @@ public class TaskResource {
     @Path("/{uuid}")
     public Task get(@PathParam("uuid") String uuid) {
         return tasks.get(Params.uuid(uuid, MasterErrorCode.TASK_NOT_FOUND, "task"));
+    }
+
+    @GET
+    @Path("/{uuid}/children")
+    public List<Task> children(@PathParam("uuid") String uuid) {
+        UUID parent = Params.uuid(uuid, MasterErrorCode.TASK_NOT_FOUND, "task");
+        tasks.get(parent);
+        return tasks.children(parent);
     }
 
     private static TaskStatus parseStatus(String value) {

@@ -44,7 +44,13 @@ public class TaskService {
     /** A new PENDING task acting on {@code object}, in the caller's transaction. */
     @Transactional(TxType.MANDATORY)
     public Task create(String name, ObjectRef object) {
-        TaskEntity task = new TaskEntity(name, object);
+        return create(name, object, null);
+    }
+
+    /** A new PENDING task started by task {@code parent} (or none), in the caller's transaction. */
+    @Transactional(TxType.MANDATORY)
+    public Task create(String name, ObjectRef object, UUID parent) {
+        TaskEntity task = new TaskEntity(name, object, parent);
         em.persist(task);
         Task view = view(task);
         events.record(ObjectClass.TASK, EventOperation.ADD, task.getUuid(), view);
@@ -124,6 +130,13 @@ public class TaskService {
         }
     }
 
+    /** The tasks {@code parent} started, oldest first. */
+    @Transactional
+    public List<Task> children(UUID parent) {
+        return em.createQuery("select t from TaskEntity t where t.parent = :p order by t.createdAt", TaskEntity.class)
+                .setParameter("p", parent).getResultList().stream().map(this::view).toList();
+    }
+
     private TaskEntity find(UUID uuid) {
         TaskEntity task = em.find(TaskEntity.class, uuid);
         if (task == null) {
@@ -141,6 +154,6 @@ public class TaskService {
         }
         ApiError error = t.getErrorCode() == null ? null : new ApiError(t.getErrorCode(), t.getErrorMessage(), t.getObject().toString());
         return new Task(t.getUuid(), t.getName(), t.getStatus(), t.getProgress(), t.getCreatedAt(), t.getStartedAt(),
-                t.getFinishedAt(), t.getObject(), result, error);
+                t.getFinishedAt(), t.getObject(), result, error, t.getParent());
     }
 }

@@ -23,8 +23,8 @@ import org.jboss.logging.Logger;
 /**
  * Maintenance mode (XAPI's host.evacuate): the host is disabled, so placement puts nothing new
  * there, and each VM running or paused on it is live-migrated to another host, in batches of
- * migrations at once (each its own {@code vm.pool_migrate} task, its progress counted in the
- * evacuation's). Before anything changes, the rest of the pool must have room for them all. The
+ * migrations at once (each its own {@code vm.pool_migrate} task, a child of the evacuation's —
+ * {@code GET /api/v1/tasks/{uuid}/children} — its progress counted in the evacuation's). Before anything changes, the rest of the pool must have room for them all. The
  * evacuation succeeds when none is left; a VM that could not move fails it, naming each and why,
  * and stays where it runs. Suspended and crashed VMs are not moved (their state is on this host):
  * they are named in the result for the administrator.
@@ -131,15 +131,16 @@ public class HostEvacuation {
             Map<Object[], Task> running = new LinkedHashMap<>();
             for (Object[] row : toMove.subList(i, Math.min(toMove.size(), i + batch))) {
                 try {
-                    running.put(row, vms.request((UUID) row[0], new VmAction.Migrate(null, null, null, null)));
+                    running.put(row, vms.request((UUID) row[0], new VmAction.Migrate(null, null, null, null), task));
                 } catch (MasterException e) {
                     left.put((UUID) row[0], e.code() + ": " + e.getMessage());
                     failures.add(row[1] + " (" + e.getMessage() + ")");
                 }
             }
+            int doneBefore = done;
             for (Map.Entry<Object[], Task> m : running.entrySet()) {
                 UUID vm = (UUID) m.getKey()[0];
-                Task end = await(m.getValue().uuid());
+                Task end = await(m.getValue().uuid(), task, doneBefore, toMove.size(), running.values());
                 if (end.status() == TaskStatus.SUCCESS) {
                     migrated.put(vm, vms.get(vm).residentOn());
                 } else {
@@ -162,11 +163,17 @@ public class HostEvacuation {
         });
     }
 
-    private Task await(UUID task) {
+    /** Waits for one migration of a batch, moving the evacuation's progress with the batch's. */
+    private Task await(UUID task, UUID evacuation, int doneBefore, int total, java.util.Collection<Task> batch) {
         while (true) {
             Task t = tasks.get(task);
             if (t.status() != TaskStatus.PENDING && t.status() != TaskStatus.RUNNING) {
                 return t;
+            }
+            double inBatch = batch.stream().mapToDouble(b -> tasks.get(b.uuid()).progress()).sum();
+            double now = Math.min(0.99, (doneBefore + inBatch) / total);
+            if (now >= tasks.get(evacuation).progress() + 0.02) {
+                tasks.progress(evacuation, now);
             }
             try {
                 Thread.sleep(200);

@@ -248,12 +248,17 @@ public class VmService {
      * task and marks the VM busy — all in one transaction — then hands the work to a worker.
      */
     public Task request(UUID uuid, VmAction action) {
-        Task task = QuarkusTransaction.requiringNew().call(() -> accept(uuid, action));
+        return request(uuid, action, null);
+    }
+
+    /** The same, as a child of task {@code parent} (a host evacuation's migrations). */
+    public Task request(UUID uuid, VmAction action, UUID parent) {
+        Task task = QuarkusTransaction.requiringNew().call(() -> accept(uuid, action, parent));
         workers.submit(task.uuid(), () -> operations.run(uuid, task.uuid(), action));
         return task;
     }
 
-    private Task accept(UUID uuid, VmAction action) {
+    private Task accept(UUID uuid, VmAction action, UUID parent) {
         VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
         VmOperation op = action.operation();
         if (!op.allowedFor(vm.getKind())) {
@@ -275,7 +280,7 @@ public class VmService {
             throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + start.host(), "host " + start.host() + " is not in the pool");
         }
         checkStorage(vm, action);
-        Task task = tasks.create("vm." + op.wireName(), ObjectRef.vm(uuid));
+        Task task = tasks.create("vm." + op.wireName(), ObjectRef.vm(uuid), parent);
         vm.lock(op, task.uuid());
         events.record(ObjectClass.VM, EventOperation.MOD, uuid, vm.view());
         LOG.infof("%s: %s accepted as task %s", vm.label(), op.wireName(), task.uuid());
