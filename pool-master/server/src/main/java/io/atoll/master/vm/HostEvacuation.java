@@ -24,8 +24,8 @@ import org.jboss.logging.Logger;
  * Maintenance mode (XAPI's host.evacuate): the host is disabled, so placement puts nothing new
  * there, and each VM running or paused on it is live-migrated to another host, in batches of
  * migrations at once (each its own {@code vm.pool_migrate} task, a child of the evacuation's —
- * {@code GET /api/v1/tasks/{uuid}/children} — its progress counted in the evacuation's). Before anything changes, the rest of the pool must have room for them all. The
- * evacuation succeeds when none is left; a VM that could not move fails it, naming each and why,
+ * {@code GET /api/v1/tasks/{uuid}/children} — its progress counted in the evacuation's). Before
+ * anything changes, the rest of the pool must have room for them all. The evacuation succeeds when none is left; a VM that could not move fails it, naming each and why,
  * and stays where it runs. Suspended and crashed VMs are not moved (their state is on this host):
  * they are named in the result for the administrator.
  */
