@@ -51,6 +51,8 @@ public class HostEntity {
     private String qemuVersion;
     private Instant factsUpdatedAt;
     private Instant joinedAt;
+    /** VMs the agent reports that the pool does not know (reconciliation counts them, never touches them). */
+    private int foreignVms;
 
     protected HostEntity() {
     }
@@ -109,6 +111,13 @@ public class HostEntity {
         memoryFreeForVmsBytes = Math.max(0, memoryFreeForVmsBytes - bytes);
     }
 
+    /** Records how many VMs the host runs that the pool does not know; answers whether it changed. */
+    public boolean foreignVms(int count) {
+        boolean changed = foreignVms != count;
+        foreignVms = count;
+        return changed;
+    }
+
     void setEnabled(boolean enabled) {
         this.enabled = enabled;
     }
@@ -119,7 +128,7 @@ public class HostEntity {
 
     public Host view() {
         return new Host(uuid, name, address, agentUrl, enabled, health, healthReason, lastContactAt, cpuCount, cpuModel,
-                memoryTotalBytes, memoryFreeForVmsBytes, kvmUsable, kvmReason, accelerator, qemuVersion, factsUpdatedAt, joinedAt);
+                memoryTotalBytes, memoryFreeForVmsBytes, kvmUsable, kvmReason, accelerator, qemuVersion, factsUpdatedAt, joinedAt, foreignVms);
     }
 
     public UUID getUuid() {

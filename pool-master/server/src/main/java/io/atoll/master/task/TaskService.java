@@ -60,10 +60,13 @@ public class TaskService {
         events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view(task));
     }
 
-    /** Moves the task's progress forward (it never goes back). */
+    /** Moves the task's progress forward (it never goes back); nothing once it has ended (the watchdog may have failed it). */
     @Transactional(TxType.REQUIRES_NEW)
     public void progress(UUID uuid, double value) {
         TaskEntity task = find(uuid);
+        if (task.getStatus().finished()) {
+            return;
+        }
         task.progress(value);
         events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view(task));
     }
@@ -71,7 +74,7 @@ public class TaskService {
     /** Ends the task successfully, in the caller's transaction (the one recording the outcome). */
     @Transactional(TxType.MANDATORY)
     public Task succeed(UUID uuid, Object result) {
-        TaskEntity task = find(uuid);
+        TaskEntity task = open(uuid);
         try {
             task.succeed(result == null ? null : json.writeValueAsString(result));
         } catch (JsonProcessingException e) {
@@ -85,7 +88,7 @@ public class TaskService {
     /** Ends the task with an error, in the caller's transaction. */
     @Transactional(TxType.MANDATORY)
     public Task fail(UUID uuid, MasterException error) {
-        TaskEntity task = find(uuid);
+        TaskEntity task = open(uuid);
         task.fail(error.code().name(), error.getMessage());
         Task view = view(task);
         events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view);
@@ -122,6 +125,31 @@ public class TaskService {
             events.record(ObjectClass.TASK, EventOperation.MOD, task.getUuid(), view(task));
             LOG.warnf("task %s: %s of %s interrupted by the master's restart", task.getUuid(), task.getName(), task.getObject());
         }
+    }
+
+    /**
+     * Tasks RUNNING since before {@code startedBefore}, oldest first: what the watchdog fails
+     * ({@link TaskWatchdog}).
+     */
+    @Transactional
+    public List<Task> runningSince(java.time.Instant startedBefore) {
+        return em.createQuery("select t from TaskEntity t where t.status = :running and t.startedAt < :before order by t.startedAt",
+                TaskEntity.class).setParameter("running", TaskStatus.RUNNING).setParameter("before", startedBefore).getResultList()
+                .stream().map(this::view).toList();
+    }
+
+    /**
+     * The task, still open: a task ends once. A worker that comes back after the watchdog failed
+     * its task must not turn it into a success; this refusal rolls its outcome's transaction back,
+     * and reconciliation then records what the host really has.
+     */
+    private TaskEntity open(UUID uuid) {
+        TaskEntity task = find(uuid);
+        if (task.getStatus().finished()) {
+            throw new IllegalStateException("task " + uuid + " (" + task.getName() + ") already ended as " + task.getStatus()
+                    + (task.getErrorCode() == null ? "" : " " + task.getErrorCode()) + ": its late outcome is not recorded");
+        }
+        return task;
     }
 
     private TaskEntity find(UUID uuid) {
