@@ -130,10 +130,7 @@ class ReconciliationIT {
      */
     @Test
     void anAgentRestartIsFollowedTheVmsKeepTheirStateAndWhatChangedMeanwhileIsSeen() throws Exception {
-        Path disk = agent.root().resolve("survivor.img");
-        Files.copy(TestGuests.counterImage(), disk);
-        String vm = createVm("survivor", disk);
-        succeeded(api().post("/api/v1/vms/" + vm + "/start").then().statusCode(202).extract().path("uuid"));
+        String vm = startedVm("survivor");
         long pid = pidOnAgent(vm);
         long since = eventToken();
 
@@ -171,10 +168,7 @@ class ReconciliationIT {
      */
     @Test
     void anAgentKilledMidOperationFailsTheTaskAndTheVmComesTrueWhenItReturns() throws Exception {
-        Path disk = agent.root().resolve("cut.img");
-        Files.copy(TestGuests.counterImage(), disk);
-        String vm = createVm("cut", disk);
-        succeeded(api().post("/api/v1/vms/" + vm + "/start").then().statusCode(202).extract().path("uuid"));
+        String vm = startedVm("cut");
         long pid = pidOnAgent(vm);
 
         String task = api().body("{\"timeoutSeconds\": 60}").post("/api/v1/vms/" + vm + "/shutdown").then().statusCode(202).extract().path("uuid");
@@ -361,9 +355,16 @@ class ReconciliationIT {
     }
 
     private static JsonPath succeeded(String task) throws InterruptedException {
-        JsonPath done = awaitTask(task, TASK);
-        assertThat(done.getString("status")).as("task %s: %s", task, done.prettify()).isEqualTo("SUCCESS");
-        return done;
+        return Api.succeeded(task, TASK);
+    }
+
+    /** A counter-guest VM (its disk a copy under the agent's directory) started by the master on the host. */
+    private String startedVm(String name) throws Exception {
+        Path disk = agent.root().resolve(name + ".img");
+        Files.copy(TestGuests.counterImage(), disk);
+        String vm = createVm(name, disk);
+        succeeded(api().post("/api/v1/vms/" + vm + "/start").then().statusCode(202).extract().path("uuid"));
+        return vm;
     }
 
     private static void hardShutdownAndDestroy(String vm) throws InterruptedException {
@@ -379,16 +380,7 @@ class ReconciliationIT {
     void ejectAndStop() throws Exception {
         try {
             if (host != null) {
-                RestAssured.baseURI = master.toString().replaceAll("/$", "");
-                RestAssured.port = master.getPort();
-                for (var vm : api().get("/api/v1/vms").then().extract().jsonPath().getList("", Map.class)) {
-                    if (host.equals(vm.get("residentOn"))) {
-                        awaitTask(api().body("{\"force\": true}").post("/api/v1/vms/" + vm.get("uuid") + "/shutdown").then()
-                                .extract().path("uuid"), TASK);
-                    }
-                    awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid")).then().extract().path("uuid"), TASK);
-                }
-                api().delete("/api/v1/hosts/" + host).then().statusCode(204);
+                Api.clearPool(master, host, TASK);
             }
         } finally {
             if (agent != null) {

@@ -113,7 +113,9 @@ public class TaskService {
 
     /**
      * At start-up no task can be running: one left PENDING or RUNNING was cut off by the master's
-     * end. It fails with TASK_INTERRUPTED rather than staying pending forever.
+     * end. It fails with TASK_INTERRUPTED rather than staying pending forever. Then (priority 15)
+     * the start-up reconciliation re-reads the VMs those tasks acted on from their hosts, and
+     * (priority 20) their locks are released — all before the API opens.
      */
     @Transactional
     void failInterrupted(@Observes @Priority(10) StartupEvent start) {

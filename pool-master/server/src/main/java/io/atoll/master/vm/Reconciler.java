@@ -110,6 +110,9 @@ public class Reconciler {
             if (before.health().get(host) != HostHealth.ONLINE && before.health().containsKey(host)) {
                 LOG.infof("host %s: answers again; reconciling the VMs it reports (%d) and those recorded on it", host, answer.vms().size());
             }
+            if (unknown.isEmpty() && foreignSeen.containsKey(host) && foreignSeen.get(host).isEmpty()) {
+                continue; // none now, none written last time by this master: no transaction for nothing
+            }
             try {
                 QuarkusTransaction.requiringNew().run(() -> recordForeign(host, unknown));
             } catch (RuntimeException e) {
@@ -144,7 +147,8 @@ public class Reconciler {
             return false; // destroyed, changed by an operation meanwhile, or busy: the next pass looks again
         }
         String was = vm.getPowerState() + (vm.getResidentOn() == null ? "" : " on host " + vm.getResidentOn().getUuid());
-        HostEntity host = outcome.host() == null ? null : em.find(HostEntity.class, outcome.host());
+        // Locked after the VM, as placement does: an eject of that host cannot slip in between.
+        HostEntity host = outcome.host() == null ? null : em.find(HostEntity.class, outcome.host(), LockModeType.PESSIMISTIC_WRITE);
         if (outcome.host() != null && host == null) {
             return false; // ejected meanwhile
         }
