@@ -47,6 +47,11 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReconciliationIT {
     private static final Duration TASK = Duration.ofSeconds(60);
+    /**
+     * The packaged master's task watchdog limit in (ii): longer than any real operation of the test
+     * takes on a loaded machine, shorter than the test's patience with a start held at the gate.
+     */
+    private static final Duration WATCHDOG_LIMIT = Duration.ofSeconds(10);
     /** A few poll intervals (1 s in %test), with room for a loaded machine. */
     private static final Duration CONVERGE = Duration.ofSeconds(20);
 
@@ -123,6 +128,58 @@ class ReconciliationIT {
     }
 
     /**
+     * (i) Two copies: the VM runs on its host and — started behind the master's back with the
+     * same uuid — on a second host too. Both exist: the VM stays recorded where it was,
+     * {@code alsoRunningOn} names the second host, and nothing is killed; once the second copy is
+     * gone, the mark goes. Then a suspended VM whose host lost it (definition and suspend image
+     * removed on the host): halted, since it can never be resumed.
+     */
+    @Test
+    void twoRunningCopiesAreReportedNeverKilledAndASuspendedVmItsHostLostIsHalted() throws Exception {
+        String vm = startedVm("twice");
+        long pid = pidOnAgent(vm);
+        String secondHost = null;
+        try (NodeAgentProcess second = NodeAgentProcess.start(false)) {
+            secondHost = api().body("{\"agentUrl\": \"" + second.url() + "\"}").post("/api/v1/hosts").then().statusCode(201)
+                    .extract().path("uuid");
+            Path copy = second.root().resolve("twice.img");
+            Files.copy(TestGuests.counterImage(), copy);
+            long since = eventToken();
+            on(second).body(agentSpec(vm, "twice", copy)).post("/api/v1/vms").then().statusCode(201);
+            long secondPid = ((Number) on(second).post("/api/v1/vms/" + vm + "/start")
+                    .then().statusCode(200).extract().path("pid")).longValue();
+            String other = secondHost;
+            await("the second copy is reported", () -> other.equals(api().get("/api/v1/vms/" + vm).then().extract().path("alsoRunningOn")));
+            api().get("/api/v1/vms/" + vm).then().body("powerState", equalTo("RUNNING")).body("residentOn", equalTo(host));
+            Thread.sleep(3_000); // three polls: nothing is killed, nothing moves
+            assertThat(Qemus.running(pid)).as("the recorded copy runs on").isTrue();
+            assertThat(Qemus.running(secondPid)).as("the second copy runs on").isTrue();
+            api().get("/api/v1/vms/" + vm).then().body("residentOn", equalTo(host)).body("alsoRunningOn", equalTo(secondHost));
+            assertThat(api().get("/api/v1/events?from=" + since + "&limit=10000").then().extract().jsonPath()
+                    .getList("events.findAll { it.ref == '" + vm + "' }.snapshot.alsoRunningOn")).contains(secondHost);
+
+            // An administrator stops the second copy on its host: the mark goes.
+            on(second).body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown").then().statusCode(200);
+            on(second).delete("/api/v1/vms/" + vm).then().statusCode(204);
+            await("the mark goes", () -> api().get("/api/v1/vms/" + vm).then().extract().path("alsoRunningOn") == null);
+            api().get("/api/v1/vms/" + vm).then().body("powerState", equalTo("RUNNING")).body("residentOn", equalTo(host));
+            api().delete("/api/v1/hosts/" + secondHost).then().statusCode(204);
+            secondHost = null;
+        } finally {
+            if (secondHost != null) {
+                api().delete("/api/v1/hosts/" + secondHost);
+            }
+        }
+
+        // Suspended, then its host loses it (the agent removes a suspended VM with its state files).
+        succeeded(api().post("/api/v1/vms/" + vm + "/suspend").then().statusCode(202).extract().path("uuid"));
+        api().get("/api/v1/vms/" + vm).then().body("powerState", equalTo("SUSPENDED")).body("residentOn", equalTo(host));
+        onAgent().delete("/api/v1/vms/" + vm).then().statusCode(204);
+        awaitVm(vm, "HALTED", null);
+        succeeded(api().delete("/api/v1/vms/" + vm).then().statusCode(202).extract().path("uuid"));
+    }
+
+    /**
      * (i) The agent killed (kill -9: its VMs keep running) and restarted: while it is away the VM
      * keeps its recorded state, shown with the host's health; the restarted agent re-adopts the
      * QEMU and the master agrees without a hiccup. Then the same with the QEMU killed while the
@@ -195,7 +252,7 @@ class ReconciliationIT {
      * is held at a gate between master and agent, so the task is RUNNING for sure; the master dies;
      * the held start then reaches the agent, which starts the VM. After the restart no task is
      * open, the start failed as TASK_INTERRUPTED, and the VM is recorded RUNNING on the host — before
-     * the API opened (the start-up pass), not a poll later. Then the watchdog: with a 3 s limit, a
+     * the API opened (the start-up pass), not a poll later. Then the watchdog: with a 10 s limit, a
      * start held at the gate fails as TASK_INTERRUPTED, the VM is free, and when the start does reach
      * the agent the late outcome is refused and reconciliation records the truth.
      */
@@ -203,8 +260,8 @@ class ReconciliationIT {
     void aMasterKilledMidStartLeavesNoTaskOpenAndNoStateWrong() throws Exception {
         Path root = Files.createTempDirectory(Path.of("/tmp"), "atoll-mk-");
         try (NodeAgentProcess other = NodeAgentProcess.start(false); AgentGate gate = AgentGate.open(other.url());
-             MasterProcess pm = MasterProcess.in(root, "atoll.master.host-poll-interval=1s", "atoll.master.agent-query-timeout=2s",
-                     "atoll.master.task-running-limit=3s", "atoll.master.task-watchdog-interval=1s")) {
+             MasterProcess pm = MasterProcess.in(root, "atoll.master.host-poll-interval=1s",
+                     "atoll.master.task-running-limit=" + WATCHDOG_LIMIT.toSeconds() + "s", "atoll.master.task-watchdog-interval=1s")) {
             try {
                 pm.start("master-1.log");
                 String hostUuid = pm.api().body("{\"agentUrl\": \"" + gate.url() + "\"}").post("/api/v1/hosts").then().statusCode(201)
@@ -222,8 +279,7 @@ class ReconciliationIT {
 
                 // The start reaches the host after the master died: the VM runs there, unrecorded.
                 gate.release();
-                await("the agent runs the VM", () -> "RUNNING".equals(RestAssured.given().baseUri("http://127.0.0.1").port(other.port()).get("/api/v1/vms/" + vm)
-                        .then().extract().path("powerState")));
+                await("the agent runs the VM", () -> "RUNNING".equals(on(other).get("/api/v1/vms/" + vm).then().extract().path("powerState")));
 
                 pm.start("master-2.log");
                 // The very first answers: the start-up pass ran before the API opened.
@@ -236,7 +292,7 @@ class ReconciliationIT {
                 assertThat(Files.readString(pm.log("master-2.log"))).contains("vm " + vm + " (inflight): reconciled HALTED -> RUNNING on host "
                         + hostUuid).contains("start-up reconciliation done");
 
-                // The watchdog (limit 3 s here): a hard shutdown, then a start held at the gate.
+                // The watchdog (limit 10 s here): a hard shutdown, then a start held at the gate.
                 JsonPath down = awaitPmTask(pm, pm.api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown").then()
                         .statusCode(202).extract().path("uuid"));
                 assertThat(down.getString("status")).as(down.prettify()).isEqualTo("SUCCESS");
@@ -291,7 +347,12 @@ class ReconciliationIT {
     }
 
     private RequestSpecification onAgent() {
-        return RestAssured.given().baseUri("http://127.0.0.1").port(agent.port()).contentType("application/json");
+        return on(agent);
+    }
+
+    /** A request to an agent's own API, around the master. */
+    private static RequestSpecification on(NodeAgentProcess node) {
+        return RestAssured.given().baseUri("http://127.0.0.1").port(node.port()).contentType("application/json");
     }
 
     private long pidOnAgent(String vm) {
