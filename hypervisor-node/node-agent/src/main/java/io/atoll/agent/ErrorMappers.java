@@ -2,8 +2,10 @@ package io.atoll.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import io.atoll.agent.storage.StorageErrors;
 import io.atoll.node.api.ApiError;
 import io.atoll.node.api.NodeErrorCode;
+import io.atoll.storage.spi.StorageException;
 import io.atoll.vm.NodeException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
@@ -22,6 +24,16 @@ public class ErrorMappers {
             LOG.error(e.getMessage(), e);
         }
         return error(e.code(), e.getMessage(), e.object());
+    }
+
+    /** An adapter's refusal that reached the API unwrapped: its code, prefixed STORAGE_. */
+    @ServerExceptionMapper
+    public Response storage(StorageException e) {
+        NodeErrorCode code = StorageErrors.code(e);
+        if (code.kind() != NodeErrorCode.Kind.USER) {
+            LOG.warn(e.getMessage(), e);
+        }
+        return error(code, e.getMessage(), null);
     }
 
     @ServerExceptionMapper

@@ -8,7 +8,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-/** This host's facts: CPUs, memory, KVM, free space, the accelerator {@code auto} picks. */
+/** This host's facts: its uuid, CPUs, memory, KVM, free space, the accelerator {@code auto} picks. */
 @Path("/api/v1/host")
 @Produces(MediaType.APPLICATION_JSON)
 public class HostResource {
@@ -16,8 +16,11 @@ public class HostResource {
     @Inject
     VmManager manager;
 
+    @Inject
+    HostIdentity host;
+
     @GET
     public HostFacts facts() {
-        return manager.hostFacts();
+        return manager.hostFacts(host.uuid());
     }
 }

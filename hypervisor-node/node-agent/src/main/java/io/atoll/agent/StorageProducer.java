@@ -1,5 +1,7 @@
 package io.atoll.agent;
 
+import io.atoll.agent.storage.AttachedDisks;
+import io.atoll.agent.storage.StorageRepositories;
 import io.atoll.storage.host.PluginLoader;
 import io.atoll.storage.host.StorageAdapters;
 import io.atoll.storage.spi.CommandRunner;
@@ -7,11 +9,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /** Loads the storage plugins once at start; a plugin that fails is reported, the others serve. */
@@ -21,30 +18,27 @@ public class StorageProducer {
 
     @Produces
     @Singleton
-    StorageAdapters adapters(AgentConfig config) {
-        String hostUuid = hostUuid(config.hostUuidFile());
-        StorageAdapters adapters = new PluginLoader(config.pluginsDir(), config.storageWorkDir(), hostUuid, new CommandRunner()).load();
+    StorageAdapters adapters(AgentConfig config, HostIdentity host) {
+        StorageAdapters adapters = new PluginLoader(config.pluginsDir(), config.storageWorkDir(), host.uuid().toString(), new CommandRunner()).load();
         LOG.infof("storage: %d adapter type(s) %s from %s; %d plugin(s) refused", adapters.types().size(), adapters.types(),
                 config.pluginsDir(), adapters.failures().size());
         return adapters;
     }
 
-    void close(@Disposes StorageAdapters adapters) {
-        adapters.close();
+    /** The repositories this host had attached, attached again (before the VMs are adopted: they hold their disks). */
+    @Produces
+    @Singleton
+    StorageRepositories repositories(AgentConfig config, StorageAdapters adapters) {
+        return new StorageRepositories(adapters, config.stateDir());
     }
 
-    /** The host's uuid, written at first start (mode 0644: it is no secret). */
-    static String hostUuid(Path file) {
-        try {
-            if (Files.exists(file)) {
-                return UUID.fromString(Files.readString(file).trim()).toString();
-            }
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            String uuid = UUID.randomUUID().toString();
-            Files.writeString(file, uuid + "\n");
-            return uuid;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or create the host uuid file " + file, e);
-        }
+    @Produces
+    @Singleton
+    AttachedDisks attachedDisks(StorageRepositories repositories) {
+        return new AttachedDisks(repositories);
+    }
+
+    void close(@Disposes StorageAdapters adapters) {
+        adapters.close();
     }
 }

@@ -1,5 +1,6 @@
 package io.atoll.agent;
 
+import io.atoll.agent.storage.AttachedDisks;
 import io.atoll.host.HostProbe;
 import io.atoll.vm.NodeConfig;
 import io.atoll.vm.VmManager;
@@ -24,16 +25,22 @@ public class VmManagerProducer {
 
     @Produces
     @Singleton
-    VmManager vmManager(AgentConfig config, HostProbe probe) {
-        NodeConfig node = new NodeConfig(config.stateDir(), config.runDir(), config.qemuBinary(),
-                config.cleanShutdownTimeout(), config.qemuStartTimeout(), config.hostMemoryReserveMib());
-        return new VmManager(node, probe);
+    HostIdentity hostIdentity(AgentConfig config) {
+        return HostIdentity.readOrCreate(config.hostUuidFile());
     }
 
-    void onStart(@Observes StartupEvent event, VmManager manager, HostProbe probe) {
+    @Produces
+    @Singleton
+    VmManager vmManager(AgentConfig config, HostProbe probe, AttachedDisks disks) {
+        NodeConfig node = new NodeConfig(config.stateDir(), config.runDir(), config.qemuBinary(),
+                config.cleanShutdownTimeout(), config.qemuStartTimeout(), config.hostMemoryReserveMib());
+        return new VmManager(node, probe, disks);
+    }
+
+    void onStart(@Observes StartupEvent event, VmManager manager, HostProbe probe, HostIdentity host) {
         var kvm = probe.kvm();
-        LOG.infof("node agent ready: %d VM(s) known, %d running; KVM %s (%s); accelerator auto = %s",
-                manager.list().size(), manager.runningVms().size(), kvm.usable() ? "usable" : "unusable", kvm.reason(),
+        LOG.infof("node agent ready on host %s: %d VM(s) known, %d running; KVM %s (%s); accelerator auto = %s",
+                host.uuid(), manager.list().size(), manager.runningVms().size(), kvm.usable() ? "usable" : "unusable", kvm.reason(),
                 probe.resolve(io.atoll.node.api.Accelerator.AUTO).qemuName());
     }
 

@@ -40,7 +40,7 @@ final class AgentProcess implements AutoCloseable {
         process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
-                "-Datoll.agent.plugins-dir=" + root.resolve("plugins"), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
+                "-Datoll.agent.plugins-dir=" + System.getProperty("atoll.test.plugins-dir", root.resolve("plugins").toString()), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-jar", jar)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + READY.toNanos();

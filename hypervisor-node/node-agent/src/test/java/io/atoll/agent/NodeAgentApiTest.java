@@ -40,6 +40,9 @@ class NodeAgentApiTest {
     @Inject
     VmManager manager;
 
+    @Inject
+    AgentConfig config;
+
     @TestHTTPResource("/api/v1/events/stream")
     URL stream;
 
@@ -69,8 +72,12 @@ class NodeAgentApiTest {
     }
 
     @Test
-    void hostFacts() {
+    void hostFacts() throws Exception {
+        // The host's identity is the uuid in its host-uuid file, created at the agent's first start.
+        String hostUuid = Files.readString(config.hostUuidFile()).trim();
+        assertThat(UUID.fromString(hostUuid)).isNotNull();
         given().get("/api/v1/host").then().statusCode(200)
+                .body("hostUuid", equalTo(hostUuid))
                 .body("cpuCount", greaterThan(0))
                 .body("memoryTotalBytes", greaterThan(0L))
                 .body("kvm.reason", notNullValue())

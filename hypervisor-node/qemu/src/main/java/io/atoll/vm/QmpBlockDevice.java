@@ -194,8 +194,12 @@ final class QmpBlockDevice implements LiveBlockDevice {
             }
         };
         Runnable stopEvents = qmp.onEvent(listener);
-        Runnable stopClose = qmp.onClose(() -> done.completeExceptionally(
+        // Not a close listener: those run one after the other, and the VM manager's (which releases
+        // the VM's disks, calling into the adapter that waits here) runs first. The closed future
+        // completes before any of them.
+        CompletableFuture<Void> ended = qmp.closed().thenRun(() -> done.completeExceptionally(
                 new QmpException.ConnectionClosed("QEMU exited during block job " + job)));
+        Runnable stopClose = () -> ended.cancel(false);
         try {
             call(start);
             JsonNode end = done.get();

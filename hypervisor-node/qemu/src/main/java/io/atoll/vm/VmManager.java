@@ -63,6 +63,10 @@ import org.jboss.logging.Logger;
  * <p>One operation at a time per VM: a second one is refused with {@code VM_BUSY} naming the one
  * in progress. Every refusal says what to do, and a failed operation leaves no QEMU process and no
  * runtime directory behind.
+ *
+ * <p>Disks that are not plain QEMU sources (a storage repository's disk) are attached through a
+ * {@link DiskResolver} each time QEMU starts and released once that QEMU has ended; the stored spec
+ * keeps what the caller gave, only QEMU's command line sees the resolved disks.
  */
 public final class VmManager implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VmManager.class);
@@ -76,6 +80,7 @@ public final class VmManager implements AutoCloseable {
     private final NodeConfig config;
     private final HostProbe probe;
     private final Admission admission;
+    private final DiskResolver disks;
     private final Map<UUID, ManagedVm> vms = new ConcurrentHashMap<>();
     private final Object registry = new Object();
     private final CopyOnWriteArrayList<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -106,6 +111,8 @@ public final class VmManager implements AutoCloseable {
         volatile String shutdownReason;
         boolean expectExit;
         volatile Migration migration;
+        /** What the running QEMU holds through the {@link DiskResolver}; released once when it ends. */
+        DiskResolver.Lease disks;
 
         ManagedVm(VmSpec spec, VmPaths paths) {
             this.spec = spec;
@@ -122,11 +129,21 @@ public final class VmManager implements AutoCloseable {
         void run(ManagedVm vm) throws Exception;
     }
 
-    /** Opens the host's VM store and re-adopts the VMs whose QEMU still runs. */
+    /** Opens the host's VM store and re-adopts the VMs whose QEMU still runs; disks open as specified. */
     public VmManager(NodeConfig config, HostProbe probe) {
+        this(config, probe, DiskResolver.IDENTITY);
+    }
+
+    /**
+     * Opens the host's VM store and re-adopts the VMs whose QEMU still runs.
+     *
+     * @param disks attaches the VMs' disks while their QEMU runs (storage repository disks)
+     */
+    public VmManager(NodeConfig config, HostProbe probe, DiskResolver disks) {
         this.config = config;
         this.probe = probe;
         this.admission = new Admission(config, probe);
+        this.disks = disks;
         createPrivateDir(config.stateDir());
         createPrivateDir(config.runDir());
         loadAndAdopt();
@@ -160,13 +177,19 @@ public final class VmManager implements AutoCloseable {
         return find(uuid).paths;
     }
 
-    public HostFacts hostFacts() {
+    /**
+     * The host's facts as of now.
+     *
+     * @param hostUuid the host's identity, which belongs to whoever runs this manager (the agent's
+     *     host-uuid file); reported as is
+     */
+    public HostFacts hostFacts(UUID hostUuid) {
         HostProbe.Memory mem = probe.memory();
         int running;
         synchronized (registry) {
             running = (int) vms.values().stream().filter(v -> v.pid != null).count();
         }
-        return new HostFacts(probe.hostname(), probe.cpuCount(), probe.cpuModel(), mem.total(), mem.free(),
+        return new HostFacts(hostUuid, probe.hostname(), probe.cpuCount(), probe.cpuModel(), mem.total(), mem.free(),
                 mem.available(), admission.freeForVms(mem, promisedMemory(null)), probe.freeSpace(config.stateDir()), probe.kvm(),
                 probe.resolve(Accelerator.AUTO), qemuVersion(), running);
     }
@@ -623,11 +646,26 @@ public final class VmManager implements AutoCloseable {
         Admission.files(spec);
         admission.memory(spec, vm.label(), promisedMemory(spec.uuid()));
         killStale(vm);
+        DiskResolver.Lease lease = incoming ? disks.attachIncoming(spec, vm.label()) : disks.attach(spec, vm.label());
+        synchronized (vm) {
+            vm.disks = lease;
+        }
+        try {
+            launchAttached(vm, spec, lease.spec(), accel, incoming, t0);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            releaseDisks(vm); // nothing of the failed start stays attached
+            throw e;
+        }
+    }
+
+    /** {@link #launch(ManagedVm, boolean)} once the disks are attached: {@code resolved} is what QEMU opens. */
+    private void launchAttached(ManagedVm vm, VmSpec spec, VmSpec resolved, Accelerator accel, boolean incoming, long t0)
+            throws IOException, InterruptedException {
         Path run = vm.paths.runDir();
         createPrivateDir(run);
         createPrivateDir(vm.paths.stateDir());
-        writeSecrets(vm);
-        List<String> args = QemuCommandLine.build(config.qemuBinary(), spec, accel, vm.paths, incoming);
+        writeSecrets(resolved, vm.paths);
+        List<String> args = QemuCommandLine.build(config.qemuBinary(), resolved, accel, vm.paths, incoming);
         long tChecked = System.nanoTime();
         LOG.debugf("%s: %s", vm.label(), args);
         Process parent;
@@ -719,10 +757,10 @@ public final class VmManager implements AutoCloseable {
     }
 
     /** Disk secrets go to files only root can read, which QEMU reads at start; never to its command line. */
-    private static void writeSecrets(ManagedVm vm) throws IOException {
-        for (DiskSpec disk : vm.spec.disks()) {
+    private static void writeSecrets(VmSpec spec, VmPaths paths) throws IOException {
+        for (DiskSpec disk : spec.disks()) {
             for (Map.Entry<String, String> secret : disk.secrets().entrySet()) {
-                Path dir = vm.paths.secretsDir();
+                Path dir = paths.secretsDir();
                 if (!Files.isDirectory(dir)) {
                     Files.createDirectories(dir);
                     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
@@ -804,6 +842,12 @@ public final class VmManager implements AutoCloseable {
             LOG.warnf("%s: QMP closed but qemu (pid %d) still runs: killing it", vm.label(), pid);
             Processes.kill(pid);
         }
+        synchronized (vm) {
+            if (vm.qmp != qmp) {
+                return;
+            }
+        }
+        releaseDisks(vm); // before the VM reads halted, and before the operation waiting for the exit goes on
         synchronized (vm) {
             if (vm.qmp != qmp) {
                 return;
@@ -902,6 +946,7 @@ public final class VmManager implements AutoCloseable {
                 vm.expectExit = false;
             }
             Processes.deleteTree(vm.paths.runDir());
+            releaseDisks(vm);
         }
     }
 
@@ -926,6 +971,19 @@ public final class VmManager implements AutoCloseable {
             vm.expectExit = false;
         }
         Processes.deleteTree(vm.paths.runDir());
+        releaseDisks(vm);
+    }
+
+    /** Releases what the VM's last QEMU held through the {@link DiskResolver}, once. */
+    private void releaseDisks(ManagedVm vm) {
+        DiskResolver.Lease lease;
+        synchronized (vm) {
+            lease = vm.disks;
+            vm.disks = null;
+        }
+        if (lease != null) {
+            lease.release();
+        }
     }
 
     /** A QEMU of this VM left from before (unreachable over QMP) must never run beside a new one. */
@@ -1020,8 +1078,10 @@ public final class VmManager implements AutoCloseable {
                 }
                 QmpCommand.StatusInfo status = qmp.execute(new QmpCommand.QueryStatus(), QMP_TIMEOUT);
                 String accel = commandLineAccelerator(pid);
+                DiskResolver.Lease lease = adoptDisks(vm);
                 synchronized (vm) {
                     attach(vm, qmp, pid, accel);
+                    vm.disks = lease;
                     vm.startedAt = processStart(pid);
                     vm.state = status.running() ? RUNNING : PAUSED;
                     persist(vm);
@@ -1048,6 +1108,18 @@ public final class VmManager implements AutoCloseable {
             Processes.deleteTree(vm.paths.runDir());
             LOG.warnf("%s: %s", vm.label(), vm.crashReason);
             persist(vm);
+            disks.ended(vm.spec, vm.label());
+        }
+    }
+
+    /** The adopted QEMU holds its disks whatever the resolver says: a refusal is logged, the VM adopted. */
+    private DiskResolver.Lease adoptDisks(ManagedVm vm) {
+        try {
+            return disks.adopt(vm.spec, vm.label());
+        } catch (RuntimeException e) {
+            LOG.errorf("%s: its running qemu keeps its disks open, but they could not be recorded as attached: %s",
+                    vm.label(), e.getMessage());
+            return DiskResolver.Lease.of(vm.spec);
         }
     }
 

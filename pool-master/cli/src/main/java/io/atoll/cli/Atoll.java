@@ -20,7 +20,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "atoll", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = Atoll.Version.class, usageHelpAutoWidth = true,
         description = "Manage an Atoll pool through its pool master.",
-        subcommands = {LoginCommand.class, LogoutCommand.class, HostCommand.class, VmCommand.class, TaskCommand.class, SrCommand.class, EventCommand.class,
+        subcommands = {LoginCommand.class, LogoutCommand.class, PoolCommand.class, HostCommand.class, VmCommand.class, TaskCommand.class, SrCommand.class, VdiCommand.class, EventCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "The server is --server, else $ATOLL_SERVER, else the one of the last atoll login, else " + Atoll.DEFAULT_SERVER + ".",
                 "Exit codes: 0 done, 1 refused or failed (the server's code is printed), 2 usage, 3 master unreachable, 4 local error."})
@@ -40,7 +40,8 @@ public final class Atoll {
     Format output;
 
     @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
-            description = "A session or API token (default: $ATOLL_TOKEN, else the one atoll login stored for this server).")
+            description = "A session or API token (default: $ATOLL_TOKEN, else the one atoll login stored for this server); "
+                    + "for host join --master, the join token.")
     String token;
 
     private final Context context;

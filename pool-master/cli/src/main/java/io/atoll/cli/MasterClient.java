@@ -115,7 +115,7 @@ public final class MasterClient {
         }
         if (json != null && json.hasNonNull("code") && json.path("code").isTextual()) {
             String message = json.path("message").asText("");
-            if (status == 401) {
+            if (status == 401 && "UNAUTHORIZED".equals(json.path("code").asText())) {
                 message += " (atoll login --user NAME, or --token)";
             }
             return throwRefusal(json.path("code").asText(), message, json.path("object").isNull() ? null : json.path("object").asText(null));

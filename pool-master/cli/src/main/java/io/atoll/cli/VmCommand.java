@@ -22,12 +22,27 @@ public final class VmCommand {
     @ParentCommand
     Atoll atoll;
 
-    @Command(name = "list", description = "The pool's VMs.")
-    int list() {
+    @Command(name = "list", description = "The pool's VMs (--templates, --snapshots: those instead).")
+    int list(@Option(names = "--templates", description = "List the templates.") boolean templates,
+             @Option(names = "--snapshots", description = "List the VM snapshots.") boolean snapshots) {
         MasterClient client = atoll.client();
-        JsonNode vms = client.get("/api/v1/vms");
-        atoll.print(vms, atoll.json() ? "" : table(vms, hostNames(client)));
+        String kind = templates ? "template" : snapshots ? "snapshot" : "vm";
+        JsonNode vms = client.get("/api/v1/vms?kind=" + kind);
+        atoll.print(vms, atoll.json() ? "" : snapshots ? snapshotTable(vms, client) : table(vms, hostNames(client)));
         return 0;
+    }
+
+    private static String snapshotTable(JsonNode snapshots, MasterClient client) {
+        Map<String, String> names = new HashMap<>();
+        for (JsonNode vm : client.get("/api/v1/vms?kind=vm")) {
+            names.put(vm.path("uuid").asText(), vm.path("name").asText());
+        }
+        Table t = new Table("UUID", "NAME", "OF-VM", "TAKEN");
+        for (JsonNode s : snapshots) {
+            String of = Output.text(s.path("snapshotOf"));
+            t.row(s.path("uuid").asText(), s.path("name").asText(), names.getOrDefault(of, of), Output.time(s.path("snapshotAt")));
+        }
+        return t.render();
     }
 
     /** Columns of {@code vm list}; {@code hosts} turns resident-on uuids into host names. */
@@ -60,9 +75,11 @@ public final class VmCommand {
         return 0;
     }
 
-    @Command(name = "create", description = {"Create a halted VM in the pool database; prints its uuid.",
-            "Disks: --disk PATH[,format=raw|qcow2][,boot=N][,ro][,bus=virtio|ide]; NICs: --nic user|tap=IFNAME[,mac=M][,model=M]."})
+    @Command(name = "create", description = {"Create a halted VM in the pool database (or from a template); prints its uuid.",
+            "Disks: --disk sr=SR,size=SIZE (a new disk) | vdi=UUID | PATH[,format=raw|qcow2], then [,boot=N][,ro][,bus=virtio|ide];",
+            "NICs: --nic user|tap=IFNAME[,mac=M][,model=M]."})
     int create(@Parameters(paramLabel = "NAME", arity = "0..1", description = "Unique in the pool.") String name,
+               @Option(names = "--template", paramLabel = "TEMPLATE", description = "Clone this template (name or uuid) into the new VM.") String template,
                @Option(names = "--memory", paramLabel = "SIZE", description = "Guest memory: MiB, or with a unit (512M, 2G).") String memory,
                @Option(names = "--vcpus", paramLabel = "N", description = "Virtual CPUs (default 1).") Integer vcpus,
                @Option(names = "--disk", paramLabel = "PATH[,OPT…]", description = "An image file on the hosts (repeatable).") List<String> disks,
@@ -73,9 +90,80 @@ public final class VmCommand {
                @Option(names = "--accelerator", paramLabel = "auto|kvm|tcg", description = "How guest code runs (default auto).") String accelerator,
                @Option(names = "--machine", paramLabel = "TYPE", description = "QEMU machine type (default pc).") String machine,
                @Option(names = "--spec", paramLabel = "FILE", description = "The whole request as JSON (- for stdin); NAME and options override its fields.") String spec) {
+        MasterClient client = atoll.client();
+        if (template != null) {
+            if (name == null || memory != null || vcpus != null || disks != null || nics != null || kernel != null || initrd != null
+                    || cmdline != null || accelerator != null || machine != null || spec != null) {
+                throw new CliException("INVALID_ARGUMENT", "with --template give only the new VM's name: atoll vm create NAME --template "
+                        + template, null, Atoll.USAGE);
+            }
+            return cloneInto(client, resolve(client, template), name, false);
+        }
         ObjectNode body = createRequest(readSpec(spec), name, memory, vcpus, disks, nics, kernel, initrd, cmdline, accelerator, machine);
-        JsonNode vm = atoll.client().post("/api/v1/vms", body);
+        for (JsonNode disk : body.path("disks")) {
+            if (disk.hasNonNull("sr") && !isUuid(disk.path("sr").asText())) {
+                ((ObjectNode) disk).put("sr", SrCommand.resolve(client, disk.path("sr").asText()).path("uuid").asText());
+            }
+        }
+        JsonNode vm = client.post("/api/v1/vms", body);
         atoll.print(vm, vm.path("uuid").asText() + "\n");
+        return 0;
+    }
+
+    /** Clones {@code source} into a new VM, follows the task and prints the new VM's uuid. */
+    private int cloneInto(MasterClient client, JsonNode source, String name, boolean full) {
+        ObjectNode body = MasterClient.JSON.createObjectNode().put("name", name).put("full", full);
+        JsonNode accepted = client.post("/api/v1/vms/" + source.path("uuid").asText() + "/clone", body);
+        JsonNode done = new TaskFollower(client, atoll.context()).follow(accepted);
+        int outcome = TaskFollower.outcome(done);
+        if (outcome == 0) {
+            atoll.print(done.path("result"), done.path("result").path("uuid").asText() + "\n");
+        } else if (atoll.json()) {
+            atoll.print(done, "");
+        }
+        return outcome;
+    }
+
+    @Command(name = "clone", description = "Clone a halted VM, a template or a snapshot into a new halted VM; prints its uuid.")
+    int clone(@Parameters(index = "0", paramLabel = "VM") String vm,
+              @Parameters(index = "1", paramLabel = "NEW-NAME") String name,
+              @Option(names = "--full", description = "Full copies of the disks instead of linked clones.") boolean full) {
+        MasterClient client = atoll.client();
+        return cloneInto(client, resolve(client, vm), name, full);
+    }
+
+    @Command(name = "snapshot", description = "Snapshot a VM's disks (live when it runs) into a named snapshot.")
+    int snapshot(@Parameters(index = "0", paramLabel = "VM") String vm,
+                 @Parameters(index = "1", paramLabel = "SNAPSHOT-NAME") String name,
+                 @Option(names = "--async") boolean async) {
+        return operation(vm, "snapshot", MasterClient.JSON.createObjectNode().put("name", name), async);
+    }
+
+    @Command(name = "revert", description = "Bring a halted VM back to one of its snapshots (what was written since is lost).")
+    int revert(@Parameters(index = "0", paramLabel = "VM") String vm,
+               @Parameters(index = "1", paramLabel = "SNAPSHOT", description = "The snapshot's name or uuid.") String snapshot,
+               @Option(names = "--async") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        String snap = null;
+        for (JsonNode s : client.get("/api/v1/vms?kind=snapshot")) {
+            if (uuid.equals(s.path("snapshotOf").asText()) && (snapshot.equals(s.path("name").asText()) || snapshot.equals(s.path("uuid").asText()))) {
+                snap = s.path("uuid").asText();
+            }
+        }
+        if (snap == null) {
+            throw CliException.refused("VM_NOT_FOUND", "vm " + vm + " has no snapshot '" + snapshot + "' (atoll vm list --snapshots shows them)",
+                    "vm " + vm);
+        }
+        return atoll.task(client.post("/api/v1/vms/" + uuid + "/revert", MasterClient.JSON.createObjectNode().put("snapshot", snap)),
+                async, client);
+    }
+
+    @Command(name = "template", description = "Make a halted VM a template (from then on only cloned).")
+    int template(@Parameters(paramLabel = "VM") String vm) {
+        MasterClient client = atoll.client();
+        JsonNode t = client.post("/api/v1/vms/" + resolve(client, vm).path("uuid").asText() + "/template", null);
+        atoll.print(t, t.path("uuid").asText() + "\n");
         return 0;
     }
 
@@ -146,21 +234,27 @@ public final class VmCommand {
         }
     }
 
-    /** {@code PATH[,format=F][,boot=N][,ro][,bus=B][,id=ID]}. */
+    /** {@code sr=SR,size=SIZE} | {@code vdi=UUID} | {@code PATH[,format=F]}, then {@code [,boot=N][,ro][,bus=B][,id=ID]}. */
     static ObjectNode disk(String value) {
         String[] parts = value.split(",");
         ObjectNode disk = MasterClient.JSON.createObjectNode();
-        disk.put("path", parts[0]);
+        String[] first = parts[0].split("=", 2);
+        switch (first[0]) {
+            case "sr" -> disk.put("sr", requireValue(first, value));
+            case "vdi" -> disk.put("vdi", requireValue(first, value));
+            default -> disk.put("path", parts[0]);
+        }
         for (int i = 1; i < parts.length; i++) {
             String[] kv = parts[i].split("=", 2);
             switch (kv[0]) {
+                case "size" -> disk.put("sizeBytes", mebibytes(requireValue(kv, value)) * 1024 * 1024);
                 case "format" -> disk.put("format", requireValue(kv, value));
                 case "boot" -> disk.put("bootIndex", integer(requireValue(kv, value), value));
                 case "ro", "readonly" -> disk.put("readOnly", true);
                 case "bus" -> disk.put("bus", requireValue(kv, value).toUpperCase(Locale.ROOT));
                 case "id" -> disk.put("id", requireValue(kv, value));
                 default -> throw new CliException("INVALID_ARGUMENT", "--disk " + value + ": '" + kv[0]
-                        + "' is not one of format=, boot=, ro, bus=, id=", null, Atoll.USAGE);
+                        + "' is not one of size=, format=, boot=, ro, bus=, id=", null, Atoll.USAGE);
             }
         }
         return disk;
@@ -231,6 +325,23 @@ public final class VmCommand {
         return atoll.task(client.post("/api/v1/vms/" + uuid + "/start", body), async, client);
     }
 
+    @Command(name = "migrate", description = "Move a running VM to another host without stopping it (placement picks one unless --on).")
+    int migrate(@Parameters(paramLabel = "VM") String vm,
+                @Option(names = "--on", paramLabel = "HOST", description = "The host to move to (name or uuid).") String host,
+                @Option(names = "--bandwidth", paramLabel = "MIB/S", description = "Cap the transfer (MiB per second).") Long bandwidth,
+                @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        ObjectNode body = MasterClient.JSON.createObjectNode();
+        if (host != null) {
+            body.put("host", HostCommand.resolve(client, host).path("uuid").asText());
+        }
+        if (bandwidth != null) {
+            body.put("bandwidthMiBps", bandwidth);
+        }
+        return atoll.task(client.post("/api/v1/vms/" + uuid + "/migrate", body), async, client);
+    }
+
     @Command(name = "shutdown", description = "Shut a VM down: the ACPI power button, hard after --timeout; --force at once.")
     int shutdown(@Parameters(paramLabel = "VM") String vm,
                  @Option(names = "--force", description = "Stop QEMU at once (also for paused, suspended and crashed VMs).") boolean force,
@@ -275,11 +386,13 @@ public final class VmCommand {
         return operation(vm, "resume", null, async);
     }
 
-    @Command(name = "destroy", description = "Remove a halted VM from the pool (its disk files stay).")
-    int destroy(@Parameters(paramLabel = "VM") String vm, @Option(names = "--async") boolean async) {
+    @Command(name = "destroy", description = "Remove a halted VM, a template or a snapshot from the pool (its disks stay unless --delete-disks).")
+    int destroy(@Parameters(paramLabel = "VM") String vm,
+                @Option(names = "--delete-disks", description = "Also destroy its virtual disks that nothing else uses.") boolean deleteDisks,
+                @Option(names = "--async") boolean async) {
         MasterClient client = atoll.client();
         String uuid = resolve(client, vm).path("uuid").asText();
-        return atoll.task(client.delete("/api/v1/vms/" + uuid), async, client);
+        return atoll.task(client.delete("/api/v1/vms/" + uuid + (deleteDisks ? "?deleteDisks=true" : "")), async, client);
     }
 
     private int operation(String vm, String action, ObjectNode body, boolean async) {
@@ -288,13 +401,13 @@ public final class VmCommand {
         return atoll.task(client.post("/api/v1/vms/" + uuid + "/" + action, body), async, client);
     }
 
-    /** A VM by uuid, else by its name (unique in the pool). */
+    /** A VM or template by uuid, else by its name (unique among them; snapshots go by uuid). */
     static JsonNode resolve(MasterClient client, String ref) {
         if (isUuid(ref)) {
             return client.get("/api/v1/vms/" + ref);
         }
         for (JsonNode vm : client.get("/api/v1/vms")) {
-            if (ref.equals(vm.path("name").asText(null))) {
+            if (ref.equals(vm.path("name").asText(null)) && !"snapshot".equals(vm.path("kind").asText())) {
                 return vm;
             }
         }

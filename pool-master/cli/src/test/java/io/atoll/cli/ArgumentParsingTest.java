@@ -156,6 +156,69 @@ class ArgumentParsingTest {
     }
 
     @Test
+    void joinTokenCreateReadsDurationsAndUses() {
+        assertThat(PoolCommand.JoinTokens.createRequest(null, null).toString()).isEqualTo("{}");
+        assertThat(PoolCommand.JoinTokens.createRequest("2h", 3).toString()).isEqualTo("{\"expiresInMinutes\":120,\"uses\":3}");
+        assertThat(PoolCommand.JoinTokens.minutes("90")).isEqualTo(90);
+        assertThat(PoolCommand.JoinTokens.minutes("60m")).isEqualTo(60);
+        assertThat(PoolCommand.JoinTokens.minutes("30min")).isEqualTo(30);
+        assertThat(PoolCommand.JoinTokens.minutes("1d")).isEqualTo(1440);
+        assertThatThrownBy(() -> PoolCommand.JoinTokens.minutes("soon")).isInstanceOf(CliException.class).hasMessageContaining("60m, 2h or 1d");
+        TestContext week = new TestContext(config, Map.of());
+        assertThat(week.run("pool", "join-token", "create", "--expires-in", "1w")).isEqualTo(Atoll.USAGE);
+        assertThat(week.err()).contains("error: INVALID_DURATION: --expires-in '1w'");
+        TestContext revoke = new TestContext(config, Map.of());
+        assertThat(revoke.run("pool", "join-token", "revoke", "first")).isEqualTo(1);
+        assertThat(revoke.err()).contains("error: JOIN_TOKEN_NOT_FOUND: 'first' is not a join token id");
+        TestContext help = new TestContext(config, Map.of());
+        assertThat(help.run("pool", "join-token", "--help")).isZero();
+        assertThat(help.out()).contains("create").contains("list").contains("revoke").contains("atoll host join --master URL --token TOKEN");
+    }
+
+    @Test
+    void hostJoinOnTheHostSendsTheJoinTokenAndTheLocalAgentsToken() throws Exception {
+        Path token = Files.writeString(config.resolve("agent-token"), "agent-s3cret\n");
+        assertThat(HostCommand.tokenJoinRequest("atj_x", "http://127.0.0.1:7401", null, token).toString())
+                .isEqualTo("{\"joinToken\":\"atj_x\",\"agentUrl\":\"http://127.0.0.1:7401\",\"agentToken\":\"agent-s3cret\"}");
+        assertThat(HostCommand.tokenJoinRequest("atj_x", "10.0.0.5:7401", "t", null).toString())
+                .isEqualTo("{\"joinToken\":\"atj_x\",\"agentUrl\":\"http://10.0.0.5:7401\",\"agentToken\":\"t\"}");
+        // The agent's address: the one this host sends from towards the master (loopback for a master on loopback).
+        assertThat(HostCommand.defaultAgentUrl(URI.create("http://127.0.0.1:7400"))).isEqualTo("http://127.0.0.1:7401");
+
+        TestContext noToken = new TestContext(config, Map.of());
+        assertThat(noToken.run("host", "join", "--master", "http://127.0.0.1:9")).isEqualTo(Atoll.USAGE);
+        assertThat(noToken.err()).contains("--master needs --token JOINTOKEN");
+        TestContext userToken = new TestContext(config, Map.of());
+        assertThat(userToken.run("host", "join", "--master", "http://127.0.0.1:9", "--token", "atl_mine")).isEqualTo(Atoll.USAGE);
+        assertThat(userToken.err()).contains("--token holds a user's token");
+        TestContext both = new TestContext(config, Map.of());
+        assertThat(both.run("host", "join", "10.0.0.5", "--master", "http://127.0.0.1:9", "--token", "atj_x")).isEqualTo(Atoll.USAGE);
+        assertThat(both.err()).contains("not both");
+        TestContext neither = new TestContext(config, Map.of());
+        assertThat(neither.run("host", "join")).isEqualTo(Atoll.USAGE);
+        assertThat(neither.err()).contains("give ADDRESS|URL");
+        TestContext urlAlone = new TestContext(config, Map.of());
+        assertThat(urlAlone.run("host", "join", "10.0.0.5", "--agent-url", "http://10.0.0.5:7401")).isEqualTo(Atoll.USAGE);
+        assertThat(urlAlone.err()).contains("--agent-url goes with --master");
+
+        // No login needed, and the master named by --master is the one called, not the stored or default one.
+        new Credentials("http://stored:7400", "admin", "stored-token").save(config);
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        TestContext absent = new TestContext(config, Map.of());
+        assertThat(absent.run("host", "join", "--master", "http://127.0.0.1:" + port, "--token", "atj_x", "--agent-url", "http://127.0.0.1:7401",
+                "--agent-token-file", token.toString())).isEqualTo(3);
+        assertThat(absent.err()).startsWith("error: SERVER_UNREACHABLE: cannot reach the pool master at http://127.0.0.1:" + port);
+        // The agent's token file from the variable the agent is configured with; one that cannot be read is a local error.
+        TestContext unreadable = new TestContext(config, Map.of("ATOLL_AGENT_TOKEN_FILE", config.resolve("missing").toString()));
+        assertThat(unreadable.run("host", "join", "--master", "http://127.0.0.1:" + port, "--token", "atj_x", "--agent-url",
+                "http://127.0.0.1:7401")).isEqualTo(4);
+        assertThat(unreadable.err()).contains("error: TOKEN_FILE_UNREADABLE: cannot read the agent token " + config.resolve("missing"));
+    }
+
+    @Test
     void shutdownOptionsBecomeTheBody() {
         assertThat(VmCommand.shutdownBody(true, null).toString()).isEqualTo("{\"force\":true}");
         assertThat(VmCommand.shutdownBody(false, 30).toString()).isEqualTo("{\"force\":false,\"timeoutSeconds\":30}");

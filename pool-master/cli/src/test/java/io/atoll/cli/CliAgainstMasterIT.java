@@ -3,7 +3,10 @@ package io.atoll.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -214,6 +217,81 @@ class CliAgainstMasterIT {
         assertThat(cli.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(cli.exitValue()).as(out).isZero();
         assertThat(MasterClient.JSON.readTree(out).isArray()).isTrue();
+    }
+
+    @Test
+    @Order(7)
+    void aHostJoinsItselfWithAJoinToken() throws Exception {
+        UUID hostUuid = UUID.randomUUID();
+        Path agentToken = Files.writeString(root.resolve("agent.token"), "agent-s3cret\n");
+        try (HttpAgent agent = new HttpAgent(hostUuid, "agent-s3cret")) {
+            // A pool-admin makes a token for one host...
+            JsonNode issued = MasterClient.JSON.readTree(atoll("pool", "join-token", "create", "--expires-in", "10m", "-o", "json").out());
+            String id = issued.path("id").asText();
+            String token = issued.path("token").asText();
+            assertThat(token).startsWith("atj_");
+            assertThat(issued.path("usesLeft").asInt()).isEqualTo(1);
+            TestContext list = atoll("pool", "join-token", "list");
+            assertThat(list.out().lines().findFirst().orElseThrow()).matches("ID +STATE +USES-LEFT +USES +EXPIRES +CREATED-BY");
+            assertThat(list.out()).containsPattern(id + " +VALID +1 +1 +\\S+ \\S+ +admin").doesNotContain(token);
+
+            // ...and on the host, with no login at all (a config directory of its own), the token joins it.
+            Path hostConfig = root.resolve("host-config");
+            TestContext join = new TestContext(hostConfig, Map.of());
+            assertThat(join.run("host", "join", "--master", server, "--token", token, "--agent-url", agent.url(),
+                    "--agent-token-file", agentToken.toString())).as(join.err()).isZero();
+            assertThat(join.out().strip()).isEqualTo(hostUuid.toString());
+            assertThat(atoll("host", "show", hostUuid.toString()).out()).containsPattern("(?m)^agentUrl: +" + agent.url() + "$");
+
+            // Its one use is gone: a second join is refused, saying why, with no hint to log in.
+            TestContext again = new TestContext(hostConfig, Map.of());
+            assertThat(again.run("host", "join", "--master", server, "--token", token, "--agent-url", agent.url(),
+                    "--agent-token-file", agentToken.toString())).isEqualTo(1);
+            assertThat(again.err()).startsWith("error: JOIN_TOKEN_INVALID: join token " + id + " is used up").doesNotContain("atoll login");
+            JsonNode tokens = MasterClient.JSON.readTree(atoll("pool", "join-token", "list", "-o", "json").out());
+            assertThat(tokens.findValuesAsText("state")).contains("USED_UP");
+
+            assertThat(atoll("pool", "join-token", "revoke", id).err()).isEmpty();
+            assertThat(atoll("pool", "join-token", "list").out()).doesNotContain(id);
+            assertThat(atoll("host", "eject", hostUuid.toString()).err()).isEmpty();
+            assertThat(atoll("host", "list").out()).doesNotContain(hostUuid.toString());
+        }
+    }
+
+    /** A stand-in node agent on loopback: its facts under the given host uuid, no VMs, and its bearer token demanded. */
+    private static final class HttpAgent implements AutoCloseable {
+        private final HttpServer http;
+
+        HttpAgent(UUID hostUuid, String token) throws IOException {
+            http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+            String facts = "{\"hostUuid\":\"" + hostUuid + "\",\"hostname\":\"cli-it-host\",\"cpuCount\":2,\"cpuModel\":\"Fake\","
+                    + "\"memoryTotalBytes\":4294967296,\"memoryFreeBytes\":2147483648,\"memoryAvailableBytes\":3221225472,"
+                    + "\"memoryFreeForVmsBytes\":2147483648,\"runDirFreeBytes\":10737418240,"
+                    + "\"kvm\":{\"present\":false,\"apiVersion\":-1,\"usable\":false,\"reason\":\"a stand-in agent\"},"
+                    + "\"defaultAccelerator\":\"TCG\",\"qemuVersion\":\"7.2.0\",\"runningVms\":0}";
+            http.createContext("/", exchange -> {
+                try (exchange) {
+                    boolean allowed = ("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"));
+                    String path = exchange.getRequestURI().getPath();
+                    String body = !allowed ? "{\"code\":\"UNAUTHORIZED\",\"message\":\"wrong token\"}"
+                            : path.equals("/api/v1/host") ? facts : path.equals("/api/v1/vms") ? "[]" : "{\"code\":\"NOT_FOUND\",\"message\":\"no\"}";
+                    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                    exchange.getResponseHeaders().set("Content-Type", "application/json");
+                    exchange.sendResponseHeaders(!allowed ? 401 : body.startsWith("{\"code\"") ? 404 : 200, bytes.length);
+                    exchange.getResponseBody().write(bytes);
+                }
+            });
+            http.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + http.getAddress().getPort();
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+        }
     }
 
     @AfterAll

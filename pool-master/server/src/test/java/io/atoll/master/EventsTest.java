@@ -59,7 +59,7 @@ class EventsTest {
         }
         List<String> seen = events.stream().map(e -> e.get("class") + " " + e.get("operation") + " "
                 + (e.get("class").equals("task") ? ((Map<?, ?>) e.get("snapshot")).get("status") : "")).map(String::trim).toList();
-        assertThat(seen).containsSubsequence("task add PENDING", "vm mod", "task mod RUNNING", "task mod SUCCESS", "vm del");
+        assertThat(seen).containsSubsequence("task add PENDING", "vm mod", "task mod RUNNING", "vm del", "task mod SUCCESS");
         Map<?, ?> locked = events.stream().filter(e -> "vm".equals(e.get("class")) && "mod".equals(e.get("operation"))).findFirst()
                 .map(e -> (Map<?, ?>) e.get("snapshot")).orElseThrow();
         assertThat(((Map<?, ?>) locked.get("currentOperation")).get("operation")).isEqualTo("destroy");

@@ -15,7 +15,9 @@ import io.atoll.master.testing.NodeAgentProcess;
 import io.atoll.master.testing.PostgresServer;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.nio.file.Files;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +72,35 @@ class HostJoinIT {
 
         api().delete("/api/v1/hosts/" + host).then().statusCode(204);
         api().get("/api/v1/hosts/" + host).then().statusCode(404).body("code", equalTo("HOST_NOT_FOUND"));
+    }
+
+    @Test
+    void aHostJoinsItselfWithAJoinTokenUnderTheUuidItsAgentKeeps() throws Exception {
+        agent = NodeAgentProcess.start(true);
+        String hostUuid = Files.readString(agent.root().resolve("host-uuid")).trim();
+        var issued = api().body("{\"uses\": 2}").post("/api/v1/pool/join-tokens").then().statusCode(201).extract();
+        String joinToken = issued.path("token");
+
+        // What `atoll host join` sends from the host: no user token, the join token and the agent's own.
+        String host = Api.anonymous().body(Map.of("joinToken", joinToken, "agentUrl", agent.url(), "agentToken", agent.token()))
+                .post("/api/v1/hosts/join").then().statusCode(201)
+                .body("uuid", equalTo(hostUuid)).body("agentUrl", equalTo(agent.url())).body("health", equalTo("ONLINE"))
+                .body("cpuCount", greaterThan(0)).body(not(containsString(joinToken))).body(not(containsString(agent.token())))
+                .extract().path("uuid");
+        api().get("/api/v1/pool/join-tokens").then().body("find { it.id == '" + issued.path("id") + "' }.usesLeft", equalTo(1));
+
+        // Polls find the same host at that address: it stays ONLINE.
+        long since = api().get("/api/v1/events").then().extract().jsonPath().getLong("token");
+        Thread.sleep(3000); // three polls at 1 s: what is checked is that nothing changes, so there is no condition to wait for
+        api().get("/api/v1/hosts/" + host).then().body("health", equalTo("ONLINE"));
+        assertThat(api().get("/api/v1/events?from=" + since).then().extract().jsonPath().getList("events.findAll { it.ref == '" + host
+                + "' }.snapshot.health")).doesNotContain("UNREACHABLE");
+
+        // Ejected and joined again (here by a pool-admin), it is the same host.
+        api().delete("/api/v1/hosts/" + host).then().statusCode(204);
+        api().body(Map.of("agentUrl", agent.url(), "agentToken", agent.token())).post("/api/v1/hosts").then().statusCode(201)
+                .body("uuid", equalTo(hostUuid));
+        api().delete("/api/v1/hosts/" + host).then().statusCode(204);
     }
 
     @AfterEach

@@ -11,12 +11,15 @@ import io.atoll.master.storage.VirtualDiskEntity;
 import io.atoll.master.testing.PostgresServer;
 import io.atoll.node.api.Accelerator;
 import io.atoll.node.api.HostFacts;
+import io.atoll.node.api.VdiInfo;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.net.URI;
+import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -34,18 +37,19 @@ class ModelMappingTest {
 
     @Test
     void storageAndNetworkObjectsRoundTrip() {
-        HostFacts facts = new HostFacts("h1", 4, "cpu", 8L << 30, 4L << 30, 6L << 30, 5L << 30, 10L << 30,
+        HostFacts facts = new HostFacts(UUID.randomUUID(), "h1", 4, "cpu", 8L << 30, 4L << 30, 6L << 30, 5L << 30, 10L << 30,
                 new HostFacts.KvmInfo(false, -1, false, "no /dev/kvm"), Accelerator.TCG, "7.2.0", 0);
         UUID[] ids = new UUID[5];
         QuarkusTransaction.requiringNew().run(() -> {
             HostEntity host = new HostEntity(URI.create("http://192.0.2.1:7401"), null, facts);
-            StorageRepositoryEntity sr = new StorageRepositoryEntity("local", "local", false);
+            StorageRepositoryEntity sr = new StorageRepositoryEntity(UUID.randomUUID(), "local", "local", false, host);
             NetworkEntity net = new NetworkEntity("lan", "br0", 1500);
             em.persist(host);
             em.persist(sr);
             em.persist(net);
             StorageAttachmentEntity pbd = new StorageAttachmentEntity(sr, host, "{\"path\":\"/srv/sr\"}");
-            VirtualDiskEntity vdi = new VirtualDiskEntity(sr, "root", 1L << 30, "qcow2", "root.qcow2");
+            VirtualDiskEntity vdi = new VirtualDiskEntity(sr, new VdiInfo("root.qcow2", "root", 1L << 30, 0, null, false, false,
+                    Instant.now(), Map.of()), null);
             em.persist(pbd);
             em.persist(vdi);
             ids[0] = host.getUuid();

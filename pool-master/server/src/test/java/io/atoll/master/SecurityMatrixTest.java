@@ -33,6 +33,9 @@ class SecurityMatrixTest {
     /** METHOD, path, body (or null), the lowest role allowed. */
     static final List<String[]> ENDPOINTS = List.of(
             e("GET", "/api/v1/pool", null, Roles.READ_ONLY),
+            e("GET", "/api/v1/pool/join-tokens", null, Roles.POOL_ADMIN),
+            e("POST", "/api/v1/pool/join-tokens", "{\"uses\": 0}", Roles.POOL_ADMIN),
+            e("DELETE", "/api/v1/pool/join-tokens/" + ID, null, Roles.POOL_ADMIN),
             e("GET", "/api/v1/hosts", null, Roles.READ_ONLY),
             e("GET", "/api/v1/hosts/" + ID, null, Roles.READ_ONLY),
             e("POST", "/api/v1/hosts", "{\"agentUrl\": \"ftp://10.0.0.5\"}", Roles.POOL_ADMIN),
@@ -50,6 +53,27 @@ class SecurityMatrixTest {
             e("POST", "/api/v1/vms/" + ID + "/unpause", null, Roles.VM_OPERATOR),
             e("POST", "/api/v1/vms/" + ID + "/suspend", null, Roles.VM_OPERATOR),
             e("POST", "/api/v1/vms/" + ID + "/resume", null, Roles.VM_OPERATOR),
+            e("POST", "/api/v1/vms/" + ID + "/snapshot", "{\"name\": \"s\"}", Roles.VM_POWER_ADMIN),
+            e("POST", "/api/v1/vms/" + ID + "/clone", "{\"name\": \"c\"}", Roles.VM_ADMIN),
+            e("POST", "/api/v1/vms/" + ID + "/revert", "{\"snapshot\": \"" + ID + "\"}", Roles.VM_POWER_ADMIN),
+            e("POST", "/api/v1/vms/" + ID + "/template", null, Roles.VM_ADMIN),
+            e("GET", "/api/v1/srs", null, Roles.READ_ONLY),
+            e("GET", "/api/v1/srs/" + ID, null, Roles.READ_ONLY),
+            e("GET", "/api/v1/srs/" + ID + "/vdis", null, Roles.READ_ONLY),
+            e("POST", "/api/v1/srs", "{\"name\": \"..\", \"type\": \"local\"}", Roles.POOL_OPERATOR),
+            e("POST", "/api/v1/srs/" + ID + "/scan", null, Roles.VM_POWER_ADMIN),
+            e("POST", "/api/v1/srs/" + ID + "/attach", "{\"host\": \"" + ID + "\"}", Roles.POOL_OPERATOR),
+            e("POST", "/api/v1/srs/" + ID + "/detach", "{\"host\": \"" + ID + "\"}", Roles.POOL_OPERATOR),
+            e("DELETE", "/api/v1/srs/" + ID, null, Roles.POOL_OPERATOR),
+            e("GET", "/api/v1/vdis", null, Roles.READ_ONLY),
+            e("GET", "/api/v1/vdis/" + ID, null, Roles.READ_ONLY),
+            e("POST", "/api/v1/vdis", "{\"name\": \"x\"}", Roles.VM_ADMIN),
+            e("POST", "/api/v1/vdis/" + ID + "/resize", "{\"sizeBytes\": 512}", Roles.VM_ADMIN),
+            e("DELETE", "/api/v1/vdis/" + ID, null, Roles.VM_ADMIN),
+            e("GET", "/api/v1/networks", null, Roles.READ_ONLY),
+            e("GET", "/api/v1/networks/" + ID, null, Roles.READ_ONLY),
+            e("POST", "/api/v1/networks", "{\"name\": \"\"}", Roles.POOL_OPERATOR),
+            e("DELETE", "/api/v1/networks/" + ID, null, Roles.POOL_OPERATOR),
             e("GET", "/api/v1/tasks", null, Roles.READ_ONLY),
             e("GET", "/api/v1/tasks/" + ID, null, Roles.READ_ONLY),
             e("GET", "/api/v1/users", null, Roles.POOL_ADMIN),
@@ -96,6 +120,23 @@ class SecurityMatrixTest {
                 .body("code", equalTo("UNAUTHORIZED"));
         send(anonymous().header("Authorization", "Bearer atl_not-a-token"), method, path, body).then().statusCode(401)
                 .body("code", equalTo("UNAUTHORIZED")).body("message", containsString("unknown, expired or revoked"));
+    }
+
+    /** The endpoints without a user token: their credential is in the body; a bearer header is ignored, whatever it holds. */
+    @ParameterizedTest(name = "{0} {1} is anonymous")
+    @MethodSource("anonymousEndpoints")
+    void anonymousEndpointsNeedNoToken(String method, String path, String body, String expectedCode) {
+        for (RequestSpecification request : List.of(anonymous(), anonymous().header("Authorization", "Bearer atl_not-a-token"),
+                as(Roles.READ_ONLY))) {
+            send(request, method, path, body).then().statusCode(401).body("code", equalTo(expectedCode));
+        }
+    }
+
+    static Stream<Arguments> anonymousEndpoints() {
+        return Stream.of(
+                Arguments.of("POST", "/api/v1/session/login", "{\"username\": \"nobody\", \"password\": \"wrong-password\"}", "UNAUTHORIZED"),
+                Arguments.of("POST", "/api/v1/hosts/join", "{\"joinToken\": \"atj_made-up\", \"agentUrl\": \"http://127.0.0.1:9\"}",
+                        "JOIN_TOKEN_INVALID"));
     }
 
     private static Response send(RequestSpecification request, String method, String path, String body) {

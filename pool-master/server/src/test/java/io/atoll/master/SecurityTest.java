@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 
 import io.atoll.master.auth.Roles;
+import io.atoll.master.testing.Api;
 import io.atoll.master.testing.PostgresServer;
 import io.atoll.master.testing.TestAuth;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -125,7 +126,7 @@ class SecurityTest {
 
     @Test
     void everyWriteIsAuditedAndNoSecretIsRecorded() {
-        long from = lastAuditId();
+        long from = Api.lastAuditId();
         String name = "dave-" + suffix();
         String password = "dave-secret-password";
         String uuid = api().body(Map.of("username", name, "password", password, "role", Roles.VM_OPERATOR)).post("/api/v1/users").then()
@@ -166,16 +167,6 @@ class SecurityTest {
         anonymous().get("/q/health").then().statusCode(200);
         anonymous().get("/q/openapi").then().statusCode(200);
         anonymous().body("{}").post("/api/v1/session/login").then().statusCode(400).body("code", equalTo("INVALID_SPEC"));
-    }
-
-    private long lastAuditId() {
-        List<Map<String, Object>> all = api().get("/api/v1/audit?limit=1000").then().extract().jsonPath().getList("");
-        long last = 0;
-        while (!all.isEmpty()) {
-            last = ((Number) all.get(all.size() - 1).get("id")).longValue();
-            all = api().get("/api/v1/audit?after=" + last + "&limit=1000").then().extract().jsonPath().getList("");
-        }
-        return last;
     }
 
     private static io.restassured.response.Response login(String username, String password) {

@@ -1,8 +1,13 @@
 package io.atoll.node.api;
 
+import java.util.UUID;
+
 /**
  * What a host offers for running VMs, read when asked.
  *
+ * @param hostUuid the host's identity: created by its agent at first start and kept in the agent's
+ *     host-uuid file, so it survives restarts and address changes. The pool master uses it as the
+ *     host's uuid. {@code null} only from agents older than this field.
  * @param hostname the host's name
  * @param cpuCount logical CPUs online
  * @param cpuModel the CPU model name
@@ -17,7 +22,7 @@ package io.atoll.node.api;
  * @param qemuVersion the QEMU version the agent runs
  * @param runningVms number of VMs with a QEMU process
  */
-public record HostFacts(String hostname, int cpuCount, String cpuModel, long memoryTotalBytes,
+public record HostFacts(UUID hostUuid, String hostname, int cpuCount, String cpuModel, long memoryTotalBytes,
                         long memoryFreeBytes, long memoryAvailableBytes, long memoryFreeForVmsBytes,
                         long runDirFreeBytes, KvmInfo kvm, Accelerator defaultAccelerator, String qemuVersion,
                         int runningVms) {

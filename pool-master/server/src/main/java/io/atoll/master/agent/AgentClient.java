@@ -8,7 +8,15 @@ import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.node.api.ApiError;
 import io.atoll.node.api.HostFacts;
+import io.atoll.node.api.IncomingInfo;
+import io.atoll.node.api.IncomingRequest;
+import io.atoll.node.api.MigrationProgress;
+import io.atoll.node.api.MigrationRequest;
 import io.atoll.node.api.ShutdownRequest;
+import io.atoll.node.api.SrAttachRequest;
+import io.atoll.node.api.SrState;
+import io.atoll.node.api.VdiInfo;
+import io.atoll.node.api.VdiRequest;
 import io.atoll.node.api.VmInfo;
 import io.atoll.node.api.VmSpec;
 import jakarta.annotation.PostConstruct;
@@ -94,12 +102,107 @@ public class AgentClient {
     }
 
     private VmInfo operation(AgentEndpoint agent, String method, String path, Object body, String what) {
+        return operation(agent, method, path, body, what, json.constructType(VmInfo.class));
+    }
+
+    private <T> T operation(AgentEndpoint agent, String method, String path, Object body, String what,
+                            com.fasterxml.jackson.databind.JavaType type) {
         try {
-            return join(call(agent, method, path, body, config.agentOperationTimeout(), json.constructType(VmInfo.class)));
+            return join(call(agent, method, path, body, config.agentOperationTimeout(), type));
         } catch (AgentRefusal refusal) {
-            throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, refusal.agentObject(), agent.label() + " refused to " + what
-                    + ": " + refusal.error.code() + ": " + refusal.error.message(), refusal);
+            MasterErrorCode storage = MasterErrorCode.ofAgentStorageCode(refusal.error.code());
+            throw new MasterException(storage != null ? storage : MasterErrorCode.HOST_AGENT_ERROR, refusal.agentObject(),
+                    agent.label() + " refused to " + what + ": " + refusal.error.code() + ": " + refusal.error.message(), refusal);
         }
+    }
+
+    // Live migration (docs/node-agent.md, Migration).
+
+    /** Makes the target wait for the VM: QEMU starts paused and listens on {@code request.listenAddress()}. */
+    public IncomingInfo incoming(AgentEndpoint agent, IncomingRequest request) {
+        return operation(agent, "POST", "/api/v1/vms/incoming", request, "receive vm " + request.spec().uuid(),
+                json.constructType(IncomingInfo.class));
+    }
+
+    /** Sends the VM to a waiting target; answers when it runs there (or fails, the VM running on here). */
+    public VmInfo migrate(AgentEndpoint agent, UUID vm, MigrationRequest request) {
+        return operation(agent, "POST", "/api/v1/vms/" + vm + "/migrate", request, "migrate vm " + vm);
+    }
+
+    /** The outgoing migration's progress, read while it runs. */
+    public MigrationProgress migrationProgress(AgentEndpoint agent, UUID vm) {
+        return join(refusalsAsErrors(call(agent, "GET", "/api/v1/vms/" + vm + "/migration", null, config.agentQueryTimeout(),
+                json.constructType(MigrationProgress.class))));
+    }
+
+    /** Asks the source to stop the VM's outgoing migration; the migrate call then fails with MIGRATION_CANCELLED. */
+    public void cancelMigration(AgentEndpoint agent, UUID vm) {
+        operation(agent, "POST", "/api/v1/vms/" + vm + "/migrate/cancel", null, "cancel the migration of vm " + vm,
+                json.constructType(Void.class));
+    }
+
+    // Storage (docs/node-agent.md, Storage): repositories attached on a host and their disks.
+
+    /**
+     * Whether the host serves the adapter type, and whether that adapter is shared (its
+     * behaviors include {@code SHARED}); {@code STORAGE_TYPE_UNKNOWN} listing the types it has.
+     */
+    public boolean storageTypeShared(AgentEndpoint agent, String type) {
+        com.fasterxml.jackson.databind.JsonNode answer = operation(agent, "GET", "/api/v1/storage/adapters", null,
+                "list its storage adapters", json.constructType(com.fasterxml.jackson.databind.JsonNode.class));
+        List<String> types = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode adapter : answer.path("adapters")) {
+            String t = adapter.path("type").asText();
+            types.add(t);
+            if (t.equals(type)) {
+                for (com.fasterxml.jackson.databind.JsonNode b : adapter.path("behaviors")) {
+                    if ("SHARED".equals(b.asText())) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
+        throw new MasterException(MasterErrorCode.STORAGE_TYPE_UNKNOWN, agent.host() == null ? null : "host " + agent.host(),
+                agent.label() + " has no storage adapter of type '" + type + "': it has " + (types.isEmpty() ? "none" : String.join(", ", types))
+                        + " (install the plugin on every host, or pick one of those)");
+    }
+
+    /** Attaches (creating it first when asked) a repository on the host. */
+    public SrState attachSr(AgentEndpoint agent, UUID sr, SrAttachRequest request) {
+        return operation(agent, "PUT", "/api/v1/storage/srs/" + sr, request, (request.create() ? "create and attach" : "attach")
+                + " sr " + sr, json.constructType(SrState.class));
+    }
+
+    /** Detaches a repository from the host, destroying it on the storage when {@code destroy}. */
+    public void detachSr(AgentEndpoint agent, UUID sr, boolean destroy) {
+        operation(agent, "DELETE", "/api/v1/storage/srs/" + sr + "?destroy=" + destroy, null, (destroy ? "destroy" : "detach") + " sr " + sr,
+                json.constructType(Void.class));
+    }
+
+    public SrState sr(AgentEndpoint agent, UUID sr) {
+        return operation(agent, "GET", "/api/v1/storage/srs/" + sr, null, "read sr " + sr, json.constructType(SrState.class));
+    }
+
+    public List<VdiInfo> scanSr(AgentEndpoint agent, UUID sr) {
+        return operation(agent, "GET", "/api/v1/storage/srs/" + sr + "/disks", null, "scan sr " + sr,
+                json.getTypeFactory().constructCollectionType(List.class, VdiInfo.class));
+    }
+
+    public VdiInfo createVdi(AgentEndpoint agent, UUID sr, VdiRequest.Create request) {
+        return operation(agent, "POST", "/api/v1/storage/srs/" + sr + "/disks", request, "create disk '" + request.name() + "' in sr " + sr,
+                json.constructType(VdiInfo.class));
+    }
+
+    public void deleteVdi(AgentEndpoint agent, UUID sr, String vdi) {
+        operation(agent, "DELETE", "/api/v1/storage/srs/" + sr + "/disks/" + vdi, null, "delete disk " + vdi + " of sr " + sr,
+                json.constructType(Void.class));
+    }
+
+    /** {@code op}: snapshot, clone, revert or resize, with its {@link VdiRequest} body. */
+    public VdiInfo vdiOperation(AgentEndpoint agent, UUID sr, String vdi, String op, Object body) {
+        return operation(agent, "POST", "/api/v1/storage/srs/" + sr + "/disks/" + vdi + "/" + op, body, op + " disk " + vdi + " of sr " + sr,
+                json.constructType(VdiInfo.class));
     }
 
     private <T> CompletableFuture<T> call(AgentEndpoint agent, String method, String path, Object body, Duration timeout,

@@ -13,6 +13,11 @@ public enum MasterErrorCode {
     HOST_AGENT_UNAUTHORIZED(400, Kind.USER),
     /** No bearer token, or one that is unknown, expired or revoked; a wrong user name or password at login. */
     UNAUTHORIZED(401, Kind.USER),
+    /**
+     * A host's join: the join token is unknown, revoked, expired or used up (the message says
+     * which, and when it expired).
+     */
+    JOIN_TOKEN_INVALID(401, Kind.USER),
     /** The caller's role is below the endpoint's; the message names both. */
     FORBIDDEN(403, Kind.USER),
     /** No such path. */
@@ -20,12 +25,16 @@ public enum MasterErrorCode {
     HOST_NOT_FOUND(404, Kind.USER),
     VM_NOT_FOUND(404, Kind.USER),
     TASK_NOT_FOUND(404, Kind.USER),
+    SR_NOT_FOUND(404, Kind.USER),
+    VDI_NOT_FOUND(404, Kind.USER),
+    NETWORK_NOT_FOUND(404, Kind.USER),
     USER_NOT_FOUND(404, Kind.USER),
     TOKEN_NOT_FOUND(404, Kind.USER),
+    JOIN_TOKEN_NOT_FOUND(404, Kind.USER),
     USER_NAME_TAKEN(409, Kind.USER),
     /** Deleting or demoting the only pool-admin would leave the pool without one. */
     LAST_POOL_ADMIN(409, Kind.USER),
-    /** An agent at that URL is already a member of the pool. */
+    /** An agent at that URL, or a host of that uuid (under any URL), is already a member of the pool. */
     HOST_ALREADY_JOINED(409, Kind.USER),
     /** Eject of a host on which VMs run, are suspended or are being started. */
     HOST_HAS_RESIDENT_VMS(409, Kind.USER),
@@ -34,6 +43,28 @@ public enum MasterErrorCode {
     /** No enabled, online host has the memory the VM needs. */
     NO_HOST_AVAILABLE(409, Kind.USER),
     VM_NAME_TAKEN(409, Kind.USER),
+    SR_NAME_TAKEN(409, Kind.USER),
+    NETWORK_NAME_TAKEN(409, Kind.USER),
+    NETWORK_IN_USE(409, Kind.USER),
+    /** Destroying or detaching a repository whose disks VMs use; the message names them. */
+    SR_IN_USE(409, Kind.USER),
+    /** No online host has the repository attached (or not the one asked for). */
+    SR_NOT_ATTACHED(409, Kind.USER),
+    /** Destroying a disk a VM (or a VM snapshot) uses; the message names it. */
+    VDI_IN_USE(409, Kind.USER),
+    /** A VM operation needs a kind of VM it is not (start a template, snapshot a snapshot). */
+    VM_IS_TEMPLATE_OR_SNAPSHOT(409, Kind.USER),
+    // A storage adapter's refusal, passed on with the agent's code (the message names the host).
+    STORAGE_TYPE_UNKNOWN(400, Kind.USER),
+    STORAGE_INVALID_ARGUMENT(400, Kind.USER),
+    STORAGE_SHRINK_NOT_ALLOWED(400, Kind.USER),
+    STORAGE_NOT_FOUND(404, Kind.USER),
+    STORAGE_NOT_SUPPORTED(409, Kind.USER),
+    STORAGE_ALREADY_EXISTS(409, Kind.USER),
+    STORAGE_IN_USE(409, Kind.USER),
+    STORAGE_NO_SPACE(409, Kind.USER),
+    STORAGE_UNAVAILABLE(503, Kind.EXTERNAL),
+    STORAGE_BACKEND_FAILED(502, Kind.EXTERNAL),
     /** The VM's power state forbids the operation (pause a halted VM). */
     OPERATION_NOT_ALLOWED(409, Kind.USER),
     /** Another operation on the same VM is in progress; the message names it and its task. */
@@ -63,5 +94,18 @@ public enum MasterErrorCode {
 
     public Kind kind() {
         return kind;
+    }
+
+    /** The master's code for an agent's storage refusal ({@code STORAGE_…}), or {@code null}. */
+    public static MasterErrorCode ofAgentStorageCode(String agentCode) {
+        if (agentCode == null || !agentCode.startsWith("STORAGE_")) {
+            return null;
+        }
+        for (MasterErrorCode c : values()) {
+            if (c.name().equals(agentCode)) {
+                return c;
+            }
+        }
+        return null;
     }
 }

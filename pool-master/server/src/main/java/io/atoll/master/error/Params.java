@@ -36,4 +36,15 @@ public final class Params {
         Long parsed = optionalLong(name, value);
         return parsed == null ? defaultValue : parsed;
     }
+
+    /** A boolean query parameter: {@code true} or {@code false}. */
+    public static boolean bool(String name, String value) {
+        if ("true".equalsIgnoreCase(value)) {
+            return true;
+        }
+        if ("false".equalsIgnoreCase(value)) {
+            return false;
+        }
+        throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter '" + name + "' is '" + value + "': give true or false");
+    }
 }

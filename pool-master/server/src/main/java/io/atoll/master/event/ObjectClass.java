@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /** The classes of pool objects whose changes are events (XAPI's event classes, lower case on the wire). */
 public enum ObjectClass {
-    POOL, HOST, VM, TASK;
+    POOL, HOST, VM, TASK, SR, VDI, NETWORK;
 
     /** The name in events, tasks and error objects: {@code vm}, {@code host}… */
     @JsonValue

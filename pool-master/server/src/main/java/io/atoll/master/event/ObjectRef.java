@@ -20,6 +20,10 @@ public record ObjectRef(@JsonProperty("class") ObjectClass objectClass, UUID uui
         return new ObjectRef(ObjectClass.VM, uuid);
     }
 
+    public static ObjectRef sr(UUID uuid) {
+        return new ObjectRef(ObjectClass.SR, uuid);
+    }
+
     public static ObjectRef host(UUID uuid) {
         return new ObjectRef(ObjectClass.HOST, uuid);
     }

@@ -53,12 +53,16 @@ public class HostEntity {
     private Instant joinedAt;
     /** VMs the agent reports that the pool does not know (reconciliation counts them, never touches them). */
     private int foreignVms;
+    /** The identity the agent reports; {@code null} for a host joined before agents reported one, until its next poll. */
+    private UUID agentHostUuid;
 
     protected HostEntity() {
     }
 
+    /** A host joining: its uuid is the one its agent reports, so it keeps its identity across ejects and re-joins. */
     public HostEntity(URI agentUrl, String agentToken, HostFacts facts) {
-        this.uuid = UUID.randomUUID();
+        this.uuid = facts.hostUuid() != null ? facts.hostUuid() : UUID.randomUUID();
+        this.agentHostUuid = facts.hostUuid();
         this.agentUrl = agentUrl.toString();
         this.address = agentUrl.getHost();
         this.agentToken = agentToken;
@@ -93,6 +97,24 @@ public class HostEntity {
         qemuVersion = f.qemuVersion();
         factsUpdatedAt = now;
         return true;
+    }
+
+    /**
+     * Why the agent that answered is not this host's (another machine took its address, or this one
+     * was reinstalled), or {@code null} when it is. A host joined before agents reported their
+     * identity takes the first one reported; an agent that reports none is taken at its word.
+     */
+    String identityMismatch(HostFacts f) {
+        if (f.hostUuid() == null || f.hostUuid().equals(agentHostUuid)) {
+            return null;
+        }
+        if (agentHostUuid == null) {
+            agentHostUuid = f.hostUuid();
+            return null;
+        }
+        return "the agent at " + agentUrl + " answers as host " + f.hostUuid() + " (" + f.hostname() + "), not as this host "
+                + agentHostUuid + ": another machine took the address, or this one was reinstalled; eject this host and join the "
+                + "machine at that address anew";
     }
 
     /** The agent did not answer; answers whether the health changed. */
@@ -149,6 +171,10 @@ public class HostEntity {
 
     public long getMemoryFreeForVmsBytes() {
         return memoryFreeForVmsBytes;
+    }
+
+    public UUID getAgentHostUuid() {
+        return agentHostUuid;
     }
 
     public String label() {

@@ -88,8 +88,10 @@ public class HostMonitor {
             try {
                 HostFacts facts = poll.facts.join();
                 List<VmInfo> reported = poll.vms.join();
-                hosts.recordFacts(poll.agent.host(), facts);
-                answers.add(new Reconciler.HostAnswer(poll.agent, reported));
+                // false: another machine answers at the host's address; what it runs says nothing of this host.
+                if (hosts.recordFacts(poll.agent.host(), facts)) {
+                    answers.add(new Reconciler.HostAnswer(poll.agent, reported));
+                }
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 hosts.recordUnreachable(poll.agent.host(), cause instanceof MasterException m ? m.getMessage() : cause.toString());

@@ -8,12 +8,14 @@ import io.atoll.master.error.MasterException;
 import io.atoll.master.event.EventLog;
 import io.atoll.master.event.EventOperation;
 import io.atoll.master.event.ObjectClass;
+import io.atoll.master.pool.JoinTokenService;
 import io.atoll.node.api.HostFacts;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
+import jakarta.persistence.PersistenceException;
 import jakarta.transaction.Transactional;
 import jakarta.transaction.Transactional.TxType;
 import java.net.URI;
@@ -39,33 +41,79 @@ public class HostService {
     @Inject
     MasterConfig config;
 
+    @Inject
+    io.atoll.master.storage.StorageService storage;
+
+    @Inject
+    JoinTokenService joinTokens;
+
     /**
-     * Joins the host whose agent answers at the request's URL: asks the agent for its facts
-     * (outside any transaction: a slow agent holds no lock), then records the host.
+     * An administrator's join: the host whose agent answers at the request's URL (see
+     * {@link #join(URI, String, UUID)}).
      */
     public Host join(HostJoinRequest request) {
-        URI url = request.resolveAgentUrl(config.agentPort());
-        QuarkusTransaction.requiringNew().run(() -> refuseDuplicate(url));
-        HostFacts facts = agents.facts(new AgentEndpoint(null, url, request.agentToken()));
+        return join(request.resolveAgentUrl(config.agentPort()), request.agentToken(), null);
+    }
+
+    /**
+     * A host's own join with a join token ({@code POST /api/v1/hosts/join}, anonymous): the token
+     * is checked before the agent is called (an unauthenticated caller must not make the master
+     * call any address it likes), and one of its uses is taken in the transaction that records the
+     * host — a join that fails takes none, and of joins racing for the last use exactly one wins.
+     *
+     * @param joinToken the id of the token presented ({@link JoinTokenService#identify})
+     */
+    public Host join(HostTokenJoinRequest request, UUID joinToken) {
+        joinTokens.checkUsable(joinToken);
+        return join(request.resolveAgentUrl(), request.agentToken(), joinToken);
+    }
+
+    /**
+     * Asks the agent for its facts (outside any transaction: a slow agent holds no lock), then
+     * records the host under the uuid the agent reports, so a host keeps its identity. The same
+     * URL, or the same host under another URL, is refused with {@code HOST_ALREADY_JOINED}.
+     */
+    private Host join(URI url, String agentToken, UUID joinToken) {
+        QuarkusTransaction.requiringNew().run(() -> refuseDuplicate(url, null));
+        HostFacts facts = agents.facts(new AgentEndpoint(null, url, agentToken));
         return QuarkusTransaction.requiringNew().call(() -> {
-            refuseDuplicate(url);
-            HostEntity host = new HostEntity(url, request.agentToken(), facts);
+            // The token's row lock comes first and is held to the commit: joins with one token serialize here.
+            int usesLeft = joinToken == null ? -1 : joinTokens.takeUse(joinToken);
+            refuseDuplicate(url, facts.hostUuid());
+            HostEntity host = new HostEntity(url, agentToken, facts);
             em.persist(host);
+            try {
+                em.flush();
+            } catch (PersistenceException e) {
+                // An administrator's join of the same host committed between the check and here.
+                throw new MasterException(MasterErrorCode.HOST_ALREADY_JOINED, "host " + host.getUuid(), "host " + host.getUuid()
+                        + " (the agent at " + url + ") was joined by another request meanwhile", e);
+            }
             Host view = host.view();
             events.record(ObjectClass.HOST, EventOperation.ADD, host.getUuid(), view);
-            LOG.infof("%s: joined from %s: %d CPUs, %d MiB, %d MiB free for VMs, accelerator %s", host.label(), url,
+            LOG.infof("%s: joined from %s%s: %d CPUs, %d MiB, %d MiB free for VMs, accelerator %s", host.label(), url,
+                    joinToken == null ? "" : " with join token " + joinToken + " (" + usesLeft + " use(s) left)",
                     facts.cpuCount(), facts.memoryTotalBytes() >> 20, facts.memoryFreeForVmsBytes() >> 20, view.accelerator());
+            if (facts.hostUuid() == null) {
+                LOG.warnf("%s: its agent reports no host uuid (an older agent): the pool gave it one, and cannot tell it from "
+                        + "another machine taking its address", host.label());
+            }
             return view;
         });
     }
 
-    private void refuseDuplicate(URI url) {
-        List<UUID> same = em.createQuery("select h.uuid from HostEntity h where h.agentUrl = :url", UUID.class)
-                .setParameter("url", url.toString()).getResultList();
-        if (!same.isEmpty()) {
-            throw new MasterException(MasterErrorCode.HOST_ALREADY_JOINED, "host " + same.get(0), "the agent at " + url
-                    + " is already in the pool as host " + same.get(0));
+    private void refuseDuplicate(URI url, UUID hostUuid) {
+        List<HostEntity> same = em.createQuery("select h from HostEntity h where h.agentUrl = :url or h.uuid = :uuid or h.agentHostUuid = :uuid",
+                HostEntity.class).setParameter("url", url.toString()).setParameter("uuid", hostUuid).getResultList();
+        if (same.isEmpty()) {
+            return;
         }
+        HostEntity host = same.get(0);
+        String message = url.toString().equals(host.agent().url().toString())
+                ? "the agent at " + url + " is already in the pool as host " + host.getUuid()
+                : "host " + hostUuid + " (its agent answers at " + url + ") is already in the pool, joined from " + host.agent().url()
+                        + ": eject it first if it moved (atoll host eject " + host.getUuid() + ")";
+        throw new MasterException(MasterErrorCode.HOST_ALREADY_JOINED, "host " + host.getUuid(), message);
     }
 
     @Transactional
@@ -95,6 +143,7 @@ public class HostService {
                     + "): shut them down or move them first");
         }
         Host last = host.view();
+        storage.forgetLocalRepositories(host);
         em.createQuery("delete from StorageAttachmentEntity a where a.host = :host").setParameter("host", host).executeUpdate();
         em.remove(host);
         events.record(ObjectClass.HOST, EventOperation.DEL, uuid, last);
@@ -119,12 +168,31 @@ public class HostService {
         return em.createQuery("select h from HostEntity h", HostEntity.class).getResultList().stream().map(HostEntity::agent).toList();
     }
 
-    /** A poll's answer; the event is written only when something worth one changed. */
+    /**
+     * A poll's answer; the event is written only when something worth one changed. Answers whether
+     * the answer was this host's: an agent that reports another host's uuid (another machine took
+     * the address) makes the host UNREACHABLE, and its VMs must not be followed from that answer.
+     */
     @Transactional(TxType.REQUIRES_NEW)
-    public void recordFacts(UUID uuid, HostFacts facts) {
+    public boolean recordFacts(UUID uuid, HostFacts facts) {
         HostEntity host = em.find(HostEntity.class, uuid, LockModeType.PESSIMISTIC_WRITE);
         if (host == null) {
-            return; // ejected while the poll ran
+            return false; // ejected while the poll ran
+        }
+        UUID knownAs = host.getAgentHostUuid();
+        String mismatch = knownAs == null && facts.hostUuid() != null ? alreadyKnownAs(host, facts.hostUuid()) : null;
+        if (mismatch == null) {
+            mismatch = host.identityMismatch(facts);
+        }
+        if (mismatch != null) {
+            if (host.unreachable(mismatch)) {
+                events.record(ObjectClass.HOST, EventOperation.MOD, uuid, host.view());
+                LOG.warnf("%s: UNREACHABLE: %s", host.label(), mismatch);
+            }
+            return false;
+        }
+        if (knownAs == null && host.getAgentHostUuid() != null) {
+            LOG.infof("%s: its agent reports host uuid %s, kept as its identity from now on", host.label(), host.getAgentHostUuid());
         }
         HostHealth before = host.getHealth();
         if (host.applyFacts(facts, Instant.now())) {
@@ -133,6 +201,19 @@ public class HostService {
                 LOG.infof("%s: ONLINE again", host.label());
             }
         }
+        return true;
+    }
+
+    /**
+     * For a host joined before agents reported their uuid: the reason it cannot take the one its
+     * agent reports now, because another host of the pool is that machine (it was joined twice, under
+     * two addresses), or {@code null}.
+     */
+    private String alreadyKnownAs(HostEntity host, UUID reported) {
+        List<HostEntity> other = em.createQuery("select h from HostEntity h where h.uuid <> :self and (h.uuid = :reported or h.agentHostUuid = :reported)",
+                HostEntity.class).setParameter("self", host.getUuid()).setParameter("reported", reported).getResultList();
+        return other.isEmpty() ? null : "the agent at " + host.agent().url() + " is host " + reported + ", which is in the pool already as "
+                + other.get(0).label() + " (joined from " + other.get(0).agent().url() + "): eject this duplicate";
     }
 
     /** A poll without answer: the host is UNREACHABLE from now until its agent answers again. */

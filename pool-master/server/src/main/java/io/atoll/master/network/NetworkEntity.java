@@ -8,8 +8,9 @@ import java.util.UUID;
 
 /**
  * A network (XAPI's network): a Linux bridge of the same name on each host that carries it. VMs
- * connect through {@link io.atoll.master.vm.VifEntity VIFs}. No API yet: the NICs of this slice
- * are QEMU user-mode NAT or existing tap devices.
+ * connect through {@link io.atoll.master.vm.VifEntity VIFs}. Networks are pool objects with an API
+ * ({@link NetworkResource}); realising them on hosts (bridges, tunnels, DHCP) and plugging VIFs
+ * into them is the networking issue's (docs/networking.md when it lands).
  */
 @Entity
 @Table(name = "network")
@@ -38,6 +39,10 @@ public class NetworkEntity {
         this.description = "";
         this.bridge = bridge;
         this.mtu = mtu;
+    }
+
+    public Network view() {
+        return new Network(uuid, name, description, bridge, mtu);
     }
 
     public UUID getUuid() {

@@ -13,7 +13,7 @@ import java.util.UUID;
 /**
  * How one host reaches one storage repository (XAPI's PBD): the adapter's device configuration for
  * that host (JSON, e.g. an NFS export or a volume group) and whether it is attached now. Placement
- * will use it: a VM starts only where all its disks' repositories are attached.
+ * uses it: a VM starts only where all its disks' repositories are attached.
  */
 @Entity
 @Table(name = "storage_attachment")
@@ -29,6 +29,7 @@ public class StorageAttachmentEntity {
     /** JSON, in a varchar without a length (H2 and PostgreSQL alike). */
     private String deviceConfig;
     private boolean attached;
+    private String reason;
     @Version
     private long version;
 
@@ -62,7 +63,13 @@ public class StorageAttachmentEntity {
         return attached;
     }
 
-    public void setAttached(boolean attached) {
+    /** Attached now, or not with the reason (the agent's answer). */
+    public void setAttached(boolean attached, String reason) {
         this.attached = attached;
+        this.reason = attached ? null : reason;
+    }
+
+    public String getReason() {
+        return reason;
     }
 }

@@ -1,5 +1,6 @@
 package io.atoll.master.storage;
 
+import io.atoll.node.api.VdiInfo;
 import jakarta.persistence.Entity;
 import jakarta.persistence.FetchType;
 import jakarta.persistence.Id;
@@ -11,8 +12,9 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * A virtual disk (XAPI's VDI): a volume in a storage repository, named by the adapter's
- * {@code location}. VMs use it through a {@link io.atoll.master.vm.VmDiskEntity}.
+ * A virtual disk (XAPI's VDI): a volume in a storage repository, named there by the adapter's
+ * {@code location}. VMs use it through a {@link io.atoll.master.vm.VmDiskEntity}. A snapshot is a
+ * read-only virtual disk with {@code snapshotOf} set.
  */
 @Entity
 @Table(name = "virtual_disk")
@@ -25,9 +27,14 @@ public class VirtualDiskEntity {
     private String name;
     private String description;
     private long virtualSizeBytes;
+    private long physicalUtilisationBytes;
+    /** The format QEMU sees is the adapter's business at attach; kept for display. */
     private String format;
     private String location;
     private boolean readOnly;
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "snapshot_of")
+    private VirtualDiskEntity snapshotOf;
     private Instant createdAt;
     @Version
     private long version;
@@ -35,18 +42,33 @@ public class VirtualDiskEntity {
     protected VirtualDiskEntity() {
     }
 
-    public VirtualDiskEntity(StorageRepositoryEntity repository, String name, long virtualSizeBytes, String format, String location) {
-        if (virtualSizeBytes <= 0) {
-            throw new IllegalArgumentException("virtual disk " + name + ": size is " + virtualSizeBytes + " bytes: give a positive size");
-        }
+    /** A disk the adapter reported (created, snapshotted, cloned or found by a scan). */
+    public VirtualDiskEntity(StorageRepositoryEntity repository, VdiInfo info, VirtualDiskEntity snapshotOf) {
         this.uuid = UUID.randomUUID();
         this.repository = repository;
-        this.name = name;
+        this.name = info.name();
         this.description = "";
-        this.virtualSizeBytes = virtualSizeBytes;
-        this.format = format;
-        this.location = location;
-        this.createdAt = Instant.now();
+        this.format = "auto";
+        this.location = info.id();
+        this.snapshotOf = snapshotOf;
+        this.createdAt = info.createdAt() == null ? Instant.now() : info.createdAt();
+        measured(info);
+    }
+
+    /** Sizes and flags as the adapter reports them now. */
+    public void measured(VdiInfo info) {
+        this.virtualSizeBytes = info.virtualSize();
+        this.physicalUtilisationBytes = info.physicalUtilisation();
+        this.readOnly = info.readOnly();
+    }
+
+    public Vdi view() {
+        return new Vdi(uuid, repository.getUuid(), name, virtualSizeBytes, physicalUtilisationBytes, location, readOnly,
+                snapshotOf == null ? null : snapshotOf.getUuid(), createdAt);
+    }
+
+    void forgetSnapshotOf() {
+        snapshotOf = null;
     }
 
     public UUID getUuid() {
@@ -75,5 +97,13 @@ public class VirtualDiskEntity {
 
     public boolean isReadOnly() {
         return readOnly;
+    }
+
+    public VirtualDiskEntity getSnapshotOf() {
+        return snapshotOf;
+    }
+
+    public String label() {
+        return "vdi " + uuid + " (" + name + ")";
     }
 }

@@ -13,12 +13,15 @@ import jakarta.transaction.Transactional;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
- * Chooses the host a VM starts on: an enabled, ONLINE host whose free memory for VMs covers the
+ * Chooses the host a VM starts on: an enabled, ONLINE host where every storage repository of the
+ * VM's disks is attached and whose free memory for VMs covers the
  * VM's, the one with the most free memory (spreading load), or the host the caller named. Free
  * memory is the agent's figure at the last poll less what starts in progress were promised there.
  * The chosen host's row is locked while the VM is scheduled on it, as eject locks it, and its
@@ -35,6 +38,12 @@ public class Placement {
     /** Schedules the VM on a host and answers that host's agent. */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
     public AgentEndpoint place(UUID vmUuid, UUID requested) {
+        return place(vmUuid, requested, null);
+    }
+
+    /** The same, never on {@code excluded} (a migration's source). */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public AgentEndpoint place(UUID vmUuid, UUID requested, UUID excluded) {
         // The VM first, then a host: the order every writer of both follows.
         VmEntity vm = em.find(VmEntity.class, vmUuid, LockModeType.PESSIMISTIC_WRITE);
         long need = vm.getMemoryMiB() * MIB;
@@ -43,7 +52,11 @@ public class Placement {
             if (host == null) {
                 throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + requested, "host " + requested + " is not in the pool");
             }
-            String refusal = refusal(host, need, promisedOn(host, vm));
+            if (requested.equals(excluded)) {
+                throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, vm.label() + " runs on "
+                        + host.label() + " already: name another host");
+            }
+            String refusal = refusal(host, need, promisedOn(host, vm), storage(vm).missingOn(host.getUuid()));
             if (refusal != null) {
                 throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, "cannot start " + vm.label() + " on "
                         + host.label() + ": " + refusal);
@@ -51,11 +64,13 @@ public class Placement {
             vm.scheduleOn(host);
             return host.agent();
         }
-        List<HostEntity> hosts = em.createQuery("select h from HostEntity h", HostEntity.class).getResultList();
+        List<HostEntity> hosts = new ArrayList<>(em.createQuery("select h from HostEntity h", HostEntity.class).getResultList());
+        hosts.removeIf(h -> h.getUuid().equals(excluded));
         if (hosts.isEmpty()) {
-            throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot start " + vm.label()
-                    + ": the pool has no hosts; join one with POST /api/v1/hosts");
+            throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot place " + vm.label()
+                    + (excluded == null ? ": the pool has no hosts; join one with POST /api/v1/hosts" : ": the pool has no other host"));
         }
+        Storage storage = storage(vm);
         Map<UUID, Long> promised = new HashMap<>();
         for (Object[] row : em.createQuery("select v.scheduledOn.uuid, sum(v.memoryMiB) from VmEntity v where v.scheduledOn is not null"
                 + " and v.uuid <> :vm group by v.scheduledOn.uuid", Object[].class).setParameter("vm", vmUuid).getResultList()) {
@@ -65,12 +80,13 @@ public class Placement {
                 .reversed());
         List<String> reasons = new ArrayList<>();
         for (HostEntity candidate : hosts) {
-            String refusal = refusal(candidate, need, promised.getOrDefault(candidate.getUuid(), 0L));
+            String missing = storage.missingOn(candidate.getUuid());
+            String refusal = refusal(candidate, need, promised.getOrDefault(candidate.getUuid(), 0L), missing);
             if (refusal == null) {
                 // Again under the host's lock: a concurrent start may have been scheduled there meanwhile.
                 em.lock(candidate, LockModeType.PESSIMISTIC_WRITE);
                 em.refresh(candidate);
-                refusal = refusal(candidate, need, promisedOn(candidate, vm));
+                refusal = refusal(candidate, need, promisedOn(candidate, vm), missing);
                 if (refusal == null) {
                     vm.scheduleOn(candidate);
                     return candidate.agent();
@@ -84,18 +100,51 @@ public class Placement {
     }
 
     /** Why the host cannot take the VM now, or {@code null} when it can. */
-    private static String refusal(HostEntity host, long need, long promised) {
+    private static String refusal(HostEntity host, long need, long promised, String missingStorage) {
         if (!host.isEnabled()) {
             return "disabled";
         }
         if (host.getHealth() != HostHealth.ONLINE) {
             return "unreachable";
         }
+        if (missingStorage != null) {
+            return missingStorage;
+        }
         long free = host.getMemoryFreeForVmsBytes() - promised;
         if (free < need) {
             return Math.max(0, free / MIB) + " MiB free for VMs, the VM needs " + (need / MIB) + " MiB";
         }
         return null;
+    }
+
+    /** The repositories of the VM's disks and the hosts where each is attached. */
+    private record Storage(Map<UUID, String> names, Map<UUID, Set<UUID>> attachedOn) {
+        /** What the host does not see of the VM's storage, or {@code null}. */
+        String missingOn(UUID host) {
+            List<String> missing = new ArrayList<>();
+            names.forEach((sr, name) -> {
+                if (!attachedOn.getOrDefault(sr, Set.of()).contains(host)) {
+                    missing.add(name);
+                }
+            });
+            return missing.isEmpty() ? null : "storage repository " + String.join(", ", missing) + " is not attached there";
+        }
+    }
+
+    private Storage storage(VmEntity vm) {
+        Map<UUID, String> names = new HashMap<>();
+        for (Object[] row : em.createQuery("select distinct d.virtualDisk.repository.uuid, d.virtualDisk.repository.name from VmDiskEntity d"
+                + " where d.vm = :vm and d.virtualDisk is not null", Object[].class).setParameter("vm", vm).getResultList()) {
+            names.put((UUID) row[0], (String) row[1]);
+        }
+        Map<UUID, Set<UUID>> attachedOn = new HashMap<>();
+        if (!names.isEmpty()) {
+            for (Object[] row : em.createQuery("select a.repository.uuid, a.host.uuid from StorageAttachmentEntity a where a.attached = true"
+                    + " and a.repository.uuid in :srs", Object[].class).setParameter("srs", names.keySet()).getResultList()) {
+                attachedOn.computeIfAbsent((UUID) row[0], k -> new HashSet<>()).add((UUID) row[1]);
+            }
+        }
+        return new Storage(names, attachedOn);
     }
 
     /** Memory promised on the host to other VMs whose start is in progress. */

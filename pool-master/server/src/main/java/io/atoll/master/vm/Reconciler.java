@@ -69,12 +69,17 @@ public class Reconciler {
         }
     }
 
-    /** Reads every VM's record (one query for the pool) and the hosts' health, before any agent is asked. */
+    /**
+     * Reads every VM's record (one query for the pool) and the hosts' health, before any agent is
+     * asked. Templates and snapshots never run: a host reporting one of their uuids is not followed
+     * (nor counted as foreign — the pool knows the uuid).
+     */
     @Transactional
     public Snapshot snapshot() {
         Map<UUID, ReconcileRules.Recorded> vms = new HashMap<>();
         for (Object[] row : em.createQuery("select v.uuid, v.name, v.version, v.powerState, r.uuid, s.uuid, v.currentOperation,"
-                + " v.alsoRunningOn from VmEntity v left join v.residentOn r left join v.scheduledOn s", Object[].class).getResultList()) {
+                + " v.alsoRunningOn from VmEntity v left join v.residentOn r left join v.scheduledOn s where v.kind = :vm", Object[].class)
+                .setParameter("vm", VmKind.VM).getResultList()) {
             vms.put((UUID) row[0], new ReconcileRules.Recorded((UUID) row[0], (String) row[1], (Long) row[2], (VmPowerState) row[3],
                     (UUID) row[4], (UUID) row[5], row[6] != null, (UUID) row[7]));
         }

@@ -50,6 +50,19 @@ public class VifEntity {
         this.model = nic.model();
     }
 
+    /** A copy of {@code from} for another VM; a clone gets a MAC of its own (derived from its uuid by the host). */
+    VifEntity(VmEntity vm, VifEntity from, boolean keepMac) {
+        this.uuid = UUID.randomUUID();
+        this.vm = vm;
+        this.position = from.position;
+        this.deviceId = from.deviceId;
+        this.network = from.network;
+        this.mac = keepMac ? from.mac : null;
+        this.mode = from.mode;
+        this.ifname = from.ifname;
+        this.model = from.model;
+    }
+
     Vm.Nic view() {
         return new Vm.Nic(deviceId, mac, mode, ifname, model, network == null ? null : network.getUuid());
     }

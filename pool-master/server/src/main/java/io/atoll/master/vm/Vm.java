@@ -15,7 +15,8 @@ import java.util.UUID;
  * A VM as clients see it.
  *
  * @param uuid the VM's id, also its id on the host running it
- * @param name unique in the pool
+ * @param name unique among the pool's VMs and templates (a snapshot's among its VM's snapshots)
+ * @param kind {@code vm}, {@code template} or {@code snapshot}
  * @param vcpus virtual CPUs
  * @param memoryMiB guest memory
  * @param boot direct kernel boot, or {@code null} to boot from the disks by boot index
@@ -32,12 +33,14 @@ import java.util.UUID;
  *     {@code null} normally. Nothing is killed automatically.
  * @param currentOperation the operation in progress and its task, or {@code null}
  * @param allowedOperations what may be asked now
+ * @param snapshotOf for a snapshot, the VM it was taken of ({@code null} once that VM is destroyed)
+ * @param snapshotAt for a snapshot, when it was taken
  * @param created when it was created
  */
-public record Vm(UUID uuid, String name, int vcpus, long memoryMiB, BootSpec boot, Accelerator accelerator, String machine,
+public record Vm(UUID uuid, String name, VmKind kind, int vcpus, long memoryMiB, BootSpec boot, Accelerator accelerator, String machine,
                  List<Disk> disks, List<Nic> nics, VmPowerState powerState, UUID residentOn,
                  HostHealth residentOnHealth, UUID alsoRunningOn, CurrentOperation currentOperation,
-                 List<VmOperation> allowedOperations, Instant created) {
+                 List<VmOperation> allowedOperations, UUID snapshotOf, Instant snapshotAt, Instant created) {
     public Vm {
         Objects.requireNonNull(uuid, "uuid");
         Objects.requireNonNull(powerState, "powerState");
@@ -51,7 +54,7 @@ public record Vm(UUID uuid, String name, int vcpus, long memoryMiB, BootSpec boo
      *
      * @param id device id in the VM ({@code disk0})
      * @param path the image file on the hosts, for a disk given by path
-     * @param virtualDisk the virtual disk, for a disk from a storage repository (not offered yet)
+     * @param virtualDisk the virtual disk, for a disk from a storage repository
      * @param format {@code raw} or {@code qcow2}
      * @param bootIndex firmware boot order, or {@code null}
      * @param readOnly whether the guest may write

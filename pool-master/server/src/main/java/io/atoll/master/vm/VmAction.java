@@ -84,11 +84,80 @@ public sealed interface VmAction {
         }
     }
 
-    /** Valid on a halted VM: removes it and its devices from the pool; disk files stay. */
-    record Destroy() implements VmAction {
+    /**
+     * Valid on a halted VM, template or snapshot: removes it and its devices from the pool. Its
+     * virtual disks stay unless {@code deleteDisks} (then those no other VM uses are destroyed);
+     * image files always stay.
+     */
+    record Destroy(boolean deleteDisks) implements VmAction {
         @Override
         public VmOperation operation() {
             return VmOperation.DESTROY;
+        }
+    }
+
+    /**
+     * Valid on a running or paused VM: moves it to {@code host} (placement chooses another host
+     * when {@code null}) while it runs. {@code bandwidthMiBps} caps the transfer; the downtime
+     * limits are the agent's defaults when {@code null}.
+     */
+    record Migrate(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) implements VmAction {
+        public Migrate {
+            if (bandwidthMiBps != null && bandwidthMiBps < 1) {
+                throw new IllegalArgumentException("bandwidthMiBps is " + bandwidthMiBps + ": give 1 or more, or omit it for no limit");
+            }
+            if (downtimeLimitMs != null && downtimeLimitMs < 1) {
+                throw new IllegalArgumentException("downtimeLimitMs is " + downtimeLimitMs + ": give 1 or more");
+            }
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.POOL_MIGRATE;
+        }
+    }
+
+    /** Snapshots every disk into a new snapshot VM named {@code name} (unique among this VM's snapshots). */
+    record Snapshot(String name) implements VmAction {
+        public Snapshot {
+            checkName(name);
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.SNAPSHOT;
+        }
+    }
+
+    /** A new halted VM {@code name} with clones of the disks (linked, or full copies when {@code full}). */
+    record Clone(String name, boolean full) implements VmAction {
+        public Clone {
+            checkName(name);
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.CLONE;
+        }
+    }
+
+    /** Back to {@code snapshot}, one of this VM's snapshots: its disks and hardware. */
+    record Revert(UUID snapshot) implements VmAction {
+        public Revert {
+            if (snapshot == null) {
+                throw new IllegalArgumentException("revert needs 'snapshot': the uuid of one of the VM's snapshots");
+            }
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.REVERT;
+        }
+    }
+
+    private static void checkName(String name) {
+        if (name == null || name.isBlank() || name.length() > 64 || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+            throw new IllegalArgumentException("name '" + name + "' is invalid: give 1-64 printable characters");
         }
     }
 }

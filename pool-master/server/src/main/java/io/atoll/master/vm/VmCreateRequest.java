@@ -15,7 +15,7 @@ import java.util.UUID;
  * @param vcpus 1 to 255 (default 1)
  * @param memoryMiB 16 or more
  * @param boot direct kernel boot, or omitted to boot from the disks
- * @param disks image files, in order
+ * @param disks virtual disks, new disks in a repository or image files, in order
  * @param nics network interfaces, in order
  * @param accelerator {@code AUTO} (default), {@code KVM} or {@code TCG}
  * @param machine QEMU machine type ({@code pc} by default)
@@ -49,6 +49,11 @@ public record VmCreateRequest(String name, Integer vcpus, Long memoryMiB, BootSp
             accelerator = Accelerator.AUTO;
         }
         toSpec(UUID.randomUUID(), name, vcpus, memoryMiB, boot, disks, nics, accelerator, machine);
+    }
+
+    /** The same request with other disks (new disks replaced by the virtual disks made for them). */
+    VmCreateRequest withDisks(List<VmDiskRequest> newDisks) {
+        return new VmCreateRequest(name, vcpus, memoryMiB, boot, newDisks, nics, accelerator, machine);
     }
 
     /** The spec a host receives for this VM. */

@@ -44,41 +44,61 @@ public class VmDiskEntity {
     protected VmDiskEntity() {
     }
 
-    VmDiskEntity(VmEntity vm, int position, DiskSpec disk) {
+    /** A disk from a spec: on {@code virtualDisk} when given, else on the spec's image path. */
+    VmDiskEntity(VmEntity vm, int position, DiskSpec disk, VirtualDiskEntity virtualDisk) {
         this.uuid = UUID.randomUUID();
         this.vm = vm;
         this.position = position;
         this.deviceId = disk.id();
-        this.path = disk.localPath();
-        this.format = disk.format();
+        this.virtualDisk = virtualDisk;
+        this.path = virtualDisk == null ? disk.localPath() : null;
+        this.format = virtualDisk == null ? disk.format() : virtualDisk.getFormat();
         this.bootIndex = disk.bootIndex();
         this.readOnly = disk.readOnly();
         this.bus = disk.bus();
     }
 
-    /** A disk on a virtual disk of a repository (used once repositories have an API). */
-    public VmDiskEntity(VmEntity vm, int position, String deviceId, VirtualDiskEntity virtualDisk, Integer bootIndex) {
+    /** A copy of {@code from} for another VM, on {@code virtualDisk} (its clone or snapshot), or on the same disk. */
+    VmDiskEntity(VmEntity vm, VmDiskEntity from, VirtualDiskEntity virtualDisk) {
         this.uuid = UUID.randomUUID();
         this.vm = vm;
-        this.position = position;
-        this.deviceId = deviceId;
+        this.position = from.position;
+        this.deviceId = from.deviceId;
         this.virtualDisk = virtualDisk;
-        this.format = virtualDisk.getFormat();
-        this.bootIndex = bootIndex;
-        this.readOnly = virtualDisk.isReadOnly();
-        this.bus = DiskBus.VIRTIO;
+        this.path = virtualDisk == null ? from.path : null;
+        this.format = from.format;
+        this.bootIndex = from.bootIndex;
+        this.readOnly = from.readOnly;
+        this.bus = from.bus;
     }
 
     Vm.Disk view() {
         return new Vm.Disk(deviceId, path, virtualDisk == null ? null : virtualDisk.getUuid(), format, bootIndex, readOnly, bus);
     }
 
-    /** What a host receives. A virtual disk's location is resolved by its adapter — not wired yet. */
+    /**
+     * What a host receives: an image path as a file node, a virtual disk as the {@code atoll-vdi}
+     * reference the host resolves through its repository's adapter when QEMU starts (the format
+     * given is a placeholder: the adapter's attachment says the real one).
+     */
     DiskSpec spec() {
-        if (path == null) {
-            throw new IllegalStateException("vm disk " + deviceId + ": disks on storage repositories cannot be started yet");
+        if (virtualDisk != null) {
+            return new DiskSpec(deviceId, "raw", Map.of("driver", DiskSpec.VDI_DRIVER, "sr", virtualDisk.getRepository().getUuid().toString(),
+                    "vdi", virtualDisk.getLocation()), Map.of(), readOnly, bus, bootIndex);
         }
         return new DiskSpec(deviceId, format, Map.of("driver", "file", "filename", path), Map.of(), readOnly, bus, bootIndex);
+    }
+
+    public VirtualDiskEntity getVirtualDisk() {
+        return virtualDisk;
+    }
+
+    public String getDeviceId() {
+        return deviceId;
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
     }
 
     public UUID getUuid() {

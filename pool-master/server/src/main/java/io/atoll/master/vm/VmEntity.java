@@ -1,6 +1,7 @@
 package io.atoll.master.vm;
 
 import io.atoll.master.host.HostEntity;
+import io.atoll.master.storage.VirtualDiskEntity;
 import io.atoll.node.api.Accelerator;
 import io.atoll.node.api.BootSpec;
 import io.atoll.node.api.VmPowerState;
@@ -21,6 +22,7 @@ import jakarta.persistence.Version;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.hibernate.annotations.BatchSize;
 import org.hibernate.annotations.JdbcTypeCode;
@@ -65,6 +67,15 @@ public class VmEntity {
     /** A second host found running this VM while it is recorded on {@code residentOn} (see Reconciler); null normally. */
     private UUID alsoRunningOn;
     private Instant createdAt;
+    /** A VM, a template (cloned, never started) or a snapshot of a VM (cloned or reverted to). */
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.VARCHAR)
+    private VmKind kind = VmKind.VM;
+    /** For a snapshot: the VM it was taken of (cleared when that VM is destroyed). */
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "snapshot_of")
+    private VmEntity snapshotOf;
+    private Instant snapshotAt;
     @OneToMany(mappedBy = "vm", cascade = CascadeType.ALL, orphanRemoval = true)
     @OrderBy("position")
     @BatchSize(size = 100)
@@ -79,7 +90,7 @@ public class VmEntity {
     protected VmEntity() {
     }
 
-    VmEntity(VmSpec spec) {
+    VmEntity(VmSpec spec, Map<String, VirtualDiskEntity> virtualDisks) {
         this.uuid = spec.uuid();
         this.name = spec.name();
         this.vcpus = spec.vcpus();
@@ -94,11 +105,61 @@ public class VmEntity {
         this.powerState = VmPowerState.HALTED;
         this.createdAt = Instant.now();
         for (int i = 0; i < spec.disks().size(); i++) {
-            disks.add(new VmDiskEntity(this, i, spec.disks().get(i)));
+            disks.add(new VmDiskEntity(this, i, spec.disks().get(i), virtualDisks.get(spec.disks().get(i).id())));
         }
         for (int i = 0; i < spec.nics().size(); i++) {
             nics.add(new VifEntity(this, i, spec.nics().get(i)));
         }
+    }
+
+    /**
+     * A copy of {@code from} (halted): a snapshot of it (same MACs), or a clone / a VM from a
+     * template (MACs of its own). {@code virtualDisks} maps each disk's device id to its new
+     * virtual disk; disks not in it stay on the same virtual disk or image (read-only ones).
+     */
+    VmEntity(VmEntity from, String name, VmKind kind, Map<String, VirtualDiskEntity> virtualDisks) {
+        this.uuid = UUID.randomUUID();
+        this.name = name;
+        this.vcpus = from.vcpus;
+        this.memoryMiB = from.memoryMiB;
+        this.bootKernel = from.bootKernel;
+        this.bootInitrd = from.bootInitrd;
+        this.bootCmdline = from.bootCmdline;
+        this.accelerator = from.accelerator;
+        this.machine = from.machine;
+        this.powerState = VmPowerState.HALTED;
+        this.createdAt = Instant.now();
+        this.kind = kind;
+        if (kind == VmKind.SNAPSHOT) {
+            this.snapshotOf = from;
+            this.snapshotAt = createdAt;
+        }
+        for (VmDiskEntity d : from.disks) {
+            VirtualDiskEntity vdi = virtualDisks.getOrDefault(d.getDeviceId(), d.getVirtualDisk());
+            disks.add(new VmDiskEntity(this, d, vdi));
+        }
+        for (VifEntity n : from.nics) {
+            nics.add(new VifEntity(this, n, kind == VmKind.SNAPSHOT));
+        }
+    }
+
+    /** Takes the hardware of {@code snapshot} (a revert: the disks were reverted on the storage). */
+    void configurationFrom(VmEntity snapshot) {
+        this.vcpus = snapshot.vcpus;
+        this.memoryMiB = snapshot.memoryMiB;
+        this.bootKernel = snapshot.bootKernel;
+        this.bootInitrd = snapshot.bootInitrd;
+        this.bootCmdline = snapshot.bootCmdline;
+        this.accelerator = snapshot.accelerator;
+        this.machine = snapshot.machine;
+    }
+
+    void convertToTemplate() {
+        this.kind = VmKind.TEMPLATE;
+    }
+
+    void forgetSnapshotOf() {
+        this.snapshotOf = null;
     }
 
     /** What a host receives to run this VM. */
@@ -111,10 +172,11 @@ public class VmEntity {
     Vm view() {
         BootSpec boot = bootKernel == null ? null : new BootSpec(bootKernel, bootInitrd, bootCmdline);
         Vm.CurrentOperation current = currentOperation == null ? null : new Vm.CurrentOperation(currentOperation, currentTask);
-        return new Vm(uuid, name, vcpus, memoryMiB, boot, accelerator, machine, disks.stream().map(VmDiskEntity::view).toList(),
+        return new Vm(uuid, name, kind, vcpus, memoryMiB, boot, accelerator, machine, disks.stream().map(VmDiskEntity::view).toList(),
                 nics.stream().map(VifEntity::view).toList(), powerState, residentOn == null ? null : residentOn.getUuid(),
                 residentOn == null ? null : residentOn.getHealth(), alsoRunningOn, current,
-                VmOperation.allowed(powerState, currentOperation), createdAt);
+                VmOperation.allowed(kind, powerState, currentOperation), snapshotOf == null ? null : snapshotOf.getUuid(), snapshotAt,
+                createdAt);
     }
 
     void lock(VmOperation operation, UUID task) {
@@ -158,6 +220,18 @@ public class VmEntity {
         return name;
     }
 
+    public VmKind getKind() {
+        return kind;
+    }
+
+    public VmEntity getSnapshotOf() {
+        return snapshotOf;
+    }
+
+    public List<VmDiskEntity> getDisks() {
+        return disks;
+    }
+
     public long getMemoryMiB() {
         return memoryMiB;
     }
@@ -183,6 +257,6 @@ public class VmEntity {
     }
 
     public String label() {
-        return "vm " + uuid + " (" + name + ")";
+        return (kind == VmKind.VM ? "vm " : kind == VmKind.TEMPLATE ? "template " : "snapshot ") + uuid + " (" + name + ")";
     }
 }

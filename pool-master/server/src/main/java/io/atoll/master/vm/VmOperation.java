@@ -30,7 +30,15 @@ public enum VmOperation {
     UNPAUSE(PAUSED),
     SUSPEND(RUNNING, PAUSED),
     RESUME(SUSPENDED),
-    DESTROY(HALTED);
+    DESTROY(HALTED),
+    /** Moves a running VM to another host without stopping it (shared storage). */
+    POOL_MIGRATE(RUNNING, PAUSED),
+    /** Snapshots every disk (live when running) into a new snapshot VM. */
+    SNAPSHOT(HALTED, RUNNING, PAUSED),
+    /** A new halted VM with linked clones of the disks; also the way to make a VM from a template or a snapshot. */
+    CLONE(HALTED),
+    /** Brings the VM's disks and hardware back to one of its snapshots. */
+    REVERT(HALTED);
 
     private final Set<VmPowerState> allowedIn;
 
@@ -53,9 +61,19 @@ public enum VmOperation {
 
     /** What a VM in {@code state} allows while {@code current} runs on it ({@code null}: nothing runs). */
     public static List<VmOperation> allowed(VmPowerState state, VmOperation current) {
+        return allowed(VmKind.VM, state, current);
+    }
+
+    /** The same for any kind: templates and snapshots only clone and destroy. */
+    public static List<VmOperation> allowed(VmKind kind, VmPowerState state, VmOperation current) {
         if (current != null) {
             return List.of();
         }
-        return Arrays.stream(values()).filter(op -> op.allowedIn(state)).toList();
+        return Arrays.stream(values()).filter(op -> op.allowedFor(kind) && op.allowedIn(state)).toList();
+    }
+
+    /** Whether a VM of this kind can have this operation at all. */
+    public boolean allowedFor(VmKind kind) {
+        return kind == VmKind.VM || this == CLONE || this == DESTROY;
     }
 }

@@ -4,13 +4,24 @@ import io.atoll.master.agent.AgentClient;
 import io.atoll.master.agent.AgentEndpoint;
 import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
+import io.atoll.master.storage.StorageNames;
+import io.atoll.master.storage.StorageService;
+import io.atoll.master.storage.Vdi;
 import io.atoll.master.task.TaskService;
+import io.atoll.node.api.IncomingInfo;
+import io.atoll.node.api.IncomingRequest;
+import io.atoll.node.api.MigrationProgress;
+import io.atoll.node.api.MigrationRequest;
 import io.atoll.node.api.ShutdownRequest;
 import io.atoll.node.api.VmInfo;
 import io.atoll.node.api.VmPowerState;
 import io.atoll.node.api.VmSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -37,6 +48,19 @@ public class VmOperations {
     @Inject
     TaskService tasks;
 
+    @Inject
+    StorageService storage;
+
+    /** The source host of each migration that has reached its host, for cancels. */
+    private final Map<UUID, AgentEndpoint> migrations = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Polls migrations' progress: one daemon thread for all. */
+    private final java.util.concurrent.ScheduledExecutorService progress = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "atoll-migration-progress");
+        t.setDaemon(true);
+        return t;
+    });
+
     void run(UUID vm, UUID task, VmAction action) {
         long began = System.nanoTime();
         String op = action.operation().wireName();
@@ -46,10 +70,17 @@ public class VmOperations {
             Vm result;
             if (action instanceof VmAction.Start start) {
                 result = start(vm, task, start, agent);
-            } else if (action instanceof VmAction.Destroy) {
-                vms.destroyed(vm, task);
-                LOG.infof("vm %s: destroyed (task %s)", vm, task);
+            } else if (action instanceof VmAction.Destroy destroy) {
+                destroy(vm, task, destroy);
                 return;
+            } else if (action instanceof VmAction.Migrate migrate) {
+                result = migrate(vm, task, migrate, agent);
+            } else if (action instanceof VmAction.Snapshot snapshot) {
+                result = snapshot(vm, task, snapshot);
+            } else if (action instanceof VmAction.Clone clone) {
+                result = clone(vm, task, clone);
+            } else if (action instanceof VmAction.Revert revert) {
+                result = revert(vm, task, revert);
             } else {
                 agent[0] = vms.residentAgent(vm);
                 result = onResidentHost(vm, task, action, agent[0]);
@@ -89,6 +120,144 @@ public class VmOperations {
         tasks.progress(task, 0.5);
         VmInfo info = agents.operate(agent[0], vm, "start", null);
         return vms.succeeded(vm, task, agent[0].host(), info.powerState(), true);
+    }
+
+    /**
+     * Live migration between hosts that both see the VM's disks (a shared repository, or the
+     * same image path): the target is placed (never the source) and waits for the VM, the source
+     * sends it; while it runs the task follows the source's progress (bytes sent of the guest's
+     * memory). When the source answers the VM runs on the target and is gone from the source; on
+     * any failure (or a cancel) it runs on where it was, and the target keeps nothing of it.
+     */
+    private Vm migrate(UUID vm, UUID task, VmAction.Migrate action, AgentEndpoint[] agent) {
+        AgentEndpoint source = vms.residentAgent(vm);
+        agent[0] = source;
+        VmSpec spec = vms.spec(vm);
+        AgentEndpoint target = placement.place(vm, action.host(), source.host());
+        String listen = target.url().getHost();
+        LOG.infof("vm %s (%s): migrating from %s to %s", vm, spec.name(), source.label(), target.label());
+        tasks.progress(task, 0.05);
+        IncomingInfo incoming = agents.incoming(target, new IncomingRequest(spec, listen));
+        migrations.put(vm, source);
+        java.util.concurrent.ScheduledFuture<?> follower = progress.scheduleWithFixedDelay(() -> followProgress(source, vm, task),
+                500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        VmInfo info;
+        try {
+            info = agents.migrate(source, vm, new MigrationRequest(incoming.uri(), action.downtimeLimitMs(), action.maxDowntimeMs(),
+                    action.bandwidthMiBps(), null, null));
+        } finally {
+            follower.cancel(false);
+            migrations.remove(vm);
+        }
+        MigrationProgress last = null;
+        try {
+            last = agents.migrationProgress(source, vm);
+        } catch (MasterException gone) {
+            LOG.debugf("vm %s: no final migration figures from %s: %s", vm, source.label(), gone.getMessage());
+        }
+        VmInfo there = agents.vm(target, vm).orElseThrow(() -> new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm,
+                target.label() + " does not know vm " + vm + " after the migration the source reported done (" + info.powerState() + ")"));
+        LOG.infof("vm %s (%s): now on %s%s", vm, spec.name(), target.label(), last == null ? ""
+                : " (" + last.totalTimeMs() + " ms, " + (last.transferredBytes() >> 20) + " MiB sent, downtime " + last.downtimeMs() + " ms)");
+        return vms.succeeded(vm, task, target.host(), there.powerState(), true);
+    }
+
+    private void followProgress(AgentEndpoint source, UUID vm, UUID task) {
+        try {
+            MigrationProgress p = agents.migrationProgress(source, vm);
+            if (p.totalBytes() > 0) {
+                // Memory may be sent more than once (pages dirtied again): cap the fraction below the end.
+                double sent = Math.min(0.95, (double) p.transferredBytes() / p.totalBytes());
+                tasks.progress(task, 0.1 + 0.85 * sent);
+            }
+        } catch (RuntimeException notYet) {
+            LOG.debugf("vm %s: migration progress not readable yet: %s", vm, notYet.getMessage());
+        }
+    }
+
+    /** Cancels the VM's migration in progress; its task then fails with the agent's MIGRATION_CANCELLED, the VM running on its source. */
+    void cancelMigration(UUID vm) {
+        AgentEndpoint source = migrations.get(vm);
+        if (source == null) {
+            throw new MasterException(MasterErrorCode.OPERATION_NOT_ALLOWED, "vm " + vm, "vm " + vm
+                    + " is not migrating (or its migration has not reached its host yet): nothing to cancel");
+        }
+        agents.cancelMigration(source, vm);
+    }
+
+    private void destroy(UUID vm, UUID task, VmAction.Destroy destroy) {
+        VmService.Destroyed gone = vms.destroyed(vm, destroy.deleteDisks());
+        List<String> failed = new ArrayList<>();
+        for (UUID vdi : gone.disks()) {
+            try {
+                storage.destroyVdi(vdi);
+            } catch (MasterException e) {
+                LOG.warnf("vm %s: destroyed, but its disk %s was not: %s", vm, vdi, e.getMessage());
+                failed.add("vdi " + vdi + " (" + e.getMessage() + ")");
+            }
+        }
+        vms.destroyFinished(task, gone.last(), failed.isEmpty() ? null : new MasterException(MasterErrorCode.VDI_IN_USE, "vm " + vm,
+                "vm " + vm + " was destroyed, but not all its disks: " + String.join("; ", failed)
+                        + "; destroy them with DELETE /api/v1/vdis/UUID"));
+        LOG.infof("vm %s: destroyed%s (task %s)", vm, destroy.deleteDisks() ? " with " + (gone.disks().size() - failed.size()) + " disk(s)" : "",
+                task);
+    }
+
+    /**
+     * Snapshots each writable virtual disk (through the VM's host when it runs, so the guest goes
+     * on), then records the snapshot VM. Disks already made are destroyed again if a later one
+     * fails, so a failed snapshot leaves nothing.
+     */
+    private Vm snapshot(UUID vm, UUID task, VmAction.Snapshot action) {
+        VmService.Source source = vms.source(vm);
+        Map<String, UUID> made = new LinkedHashMap<>();
+        try {
+            List<VmService.VirtualDiskRef> disks = source.disks().stream().filter(d -> !d.readOnly()).toList();
+            for (VmService.VirtualDiskRef d : disks) {
+                Vdi snap = storage.snapshotVdi(d.vdi(), StorageNames.derive(source.name() + "-" + action.name(), d.deviceId()), source.live());
+                made.put(d.deviceId(), snap.uuid());
+                tasks.progress(task, 0.1 + 0.8 * made.size() / disks.size());
+            }
+            return vms.snapshotted(vm, task, action.name(), made);
+        } catch (RuntimeException e) {
+            vms.destroyQuietly(List.copyOf(made.values()), "the snapshot of vm " + vm + " failed");
+            throw e;
+        }
+    }
+
+    /** Clones each writable virtual disk (read-only ones are shared), then records the new VM. */
+    private Vm clone(UUID vm, UUID task, VmAction.Clone action) {
+        VmService.Source source = vms.source(vm);
+        Map<String, UUID> made = new LinkedHashMap<>();
+        try {
+            List<VmService.VirtualDiskRef> disks = source.disks().stream().filter(d -> !d.readOnly()).toList();
+            for (VmService.VirtualDiskRef d : disks) {
+                Vdi copy = storage.cloneVdi(d.vdi(), StorageNames.derive(action.name(), d.deviceId()), action.full());
+                made.put(d.deviceId(), copy.uuid());
+                tasks.progress(task, 0.1 + 0.8 * made.size() / disks.size());
+            }
+            return vms.cloned(vm, task, action.name(), made);
+        } catch (RuntimeException e) {
+            vms.destroyQuietly(List.copyOf(made.values()), "the clone '" + action.name() + "' of vm " + vm + " failed");
+            throw e;
+        }
+    }
+
+    /** Reverts each disk to the snapshot's, then takes the snapshot's hardware. */
+    private Vm revert(UUID vm, UUID task, VmAction.Revert action) {
+        Map<UUID, UUID> plan = vms.revertPlan(vm, action.snapshot());
+        List<UUID> done = new ArrayList<>();
+        for (Map.Entry<UUID, UUID> e : plan.entrySet()) {
+            try {
+                storage.revertVdi(e.getKey(), e.getValue());
+            } catch (MasterException failure) {
+                throw new MasterException(failure.code(), failure.object(), failure.getMessage() + (done.isEmpty() ? ""
+                        : " (disks " + done + " were reverted already; revert again to finish)"), failure);
+            }
+            done.add(e.getKey());
+            tasks.progress(task, 0.1 + 0.8 * done.size() / plan.size());
+        }
+        return vms.reverted(vm, task, action.snapshot());
     }
 
     private Vm onResidentHost(UUID vm, UUID task, VmAction action, AgentEndpoint agent) {

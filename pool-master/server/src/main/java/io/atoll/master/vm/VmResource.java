@@ -14,6 +14,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
@@ -47,9 +48,25 @@ public class VmResource {
         return Response.created(URI.create("/api/v1/vms/" + vm.uuid())).entity(vm).build();
     }
 
+    /** The body of snapshot and clone. */
+    public record NameRequest(String name, Boolean full) {
+    }
+
+    /** The body of revert. */
+    public record RevertRequest(UUID snapshot) {
+    }
+
     @GET
-    public List<Vm> list() {
-        return vms.list();
+    @Operation(summary = "VMs, templates and snapshots", description = "?kind=vm|template|snapshot filters.")
+    public List<Vm> list(@QueryParam("kind") String kind) {
+        if (kind == null) {
+            return vms.list();
+        }
+        try {
+            return vms.list(VmKind.fromWire(kind));
+        } catch (IllegalArgumentException e) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'kind': " + e.getMessage());
+        }
     }
 
     @GET
@@ -60,10 +77,81 @@ public class VmResource {
 
     @DELETE
     @Path("/{uuid}")
-    @Operation(summary = "Destroy a halted VM (its disk files stay)")
+    @Operation(summary = "Destroy a halted VM, a template or a snapshot", description = "?deleteDisks=true also destroys its virtual "
+            + "disks that no other VM, snapshot or template uses; without it they stay. Image files always stay.")
     @MinimumRole(Roles.VM_ADMIN)
-    public Response destroy(@PathParam("uuid") String uuid) {
-        return accepted(vms.request(parse(uuid), new VmAction.Destroy()));
+    public Response destroy(@PathParam("uuid") String uuid, @QueryParam("deleteDisks") String deleteDisks) {
+        boolean delete = deleteDisks != null && Params.bool("deleteDisks", deleteDisks);
+        return accepted(vms.request(parse(uuid), new VmAction.Destroy(delete)));
+    }
+
+    /** The body of a migration: all optional. */
+    public record MigrateRequest(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) {
+    }
+
+    @POST
+    @Path("/{uuid}/migrate")
+    @Operation(summary = "Live-migrate a running VM to another host", description = "Body (optional): {\"host\": UUID, \"bandwidthMiBps\", "
+            + "\"downtimeLimitMs\", \"maxDowntimeMs\"}; without a host placement picks one. Both hosts must see the VM's disks. The task's "
+            + "progress follows the memory sent; on failure or cancel the VM runs on where it was.")
+    @MinimumRole(Roles.VM_POWER_ADMIN)
+    public Response migrate(@PathParam("uuid") String uuid, MigrateRequest body) {
+        MigrateRequest r = body == null ? new MigrateRequest(null, null, null, null) : body;
+        return accepted(vms.request(parse(uuid), new VmAction.Migrate(r.host(), r.bandwidthMiBps(), r.downtimeLimitMs(), r.maxDowntimeMs())));
+    }
+
+    @POST
+    @Path("/{uuid}/migrate/cancel")
+    @Operation(summary = "Cancel a VM's migration in progress", description = "202; its task fails with MIGRATION_CANCELLED and the VM runs on its source.")
+    @MinimumRole(Roles.VM_POWER_ADMIN)
+    public Response cancelMigration(@PathParam("uuid") String uuid) {
+        vms.cancelMigration(parse(uuid));
+        return Response.accepted().build();
+    }
+
+    @POST
+    @Path("/{uuid}/snapshot")
+    @Operation(summary = "Snapshot a VM", description = "Body {\"name\"}. Every writable disk is snapshotted (live when the VM runs); "
+            + "the task's result is the snapshot, a VM of kind snapshot.")
+    @MinimumRole(Roles.VM_POWER_ADMIN)
+    public Response snapshot(@PathParam("uuid") String uuid, NameRequest body) {
+        return accepted(vms.request(parse(uuid), new VmAction.Snapshot(name(body))));
+    }
+
+    @POST
+    @Path("/{uuid}/clone")
+    @Operation(summary = "Clone a halted VM, a template or a snapshot into a new VM", description = "Body {\"name\", \"full\": false}. "
+            + "Linked clones of the disks (full copies with full=true); the task's result is the new VM.")
+    @MinimumRole(Roles.VM_ADMIN)
+    public Response clone(@PathParam("uuid") String uuid, NameRequest body) {
+        return accepted(vms.request(parse(uuid), new VmAction.Clone(name(body), body.full() != null && body.full())));
+    }
+
+    @POST
+    @Path("/{uuid}/revert")
+    @Operation(summary = "Revert a halted VM to one of its snapshots", description = "Body {\"snapshot\": UUID}. Its disks and hardware "
+            + "come back to the snapshot's; what was written since is lost.")
+    @MinimumRole(Roles.VM_POWER_ADMIN)
+    public Response revert(@PathParam("uuid") String uuid, RevertRequest body) {
+        if (body == null) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"snapshot\": UUID}");
+        }
+        return accepted(vms.request(parse(uuid), new VmAction.Revert(body.snapshot())));
+    }
+
+    @POST
+    @Path("/{uuid}/template")
+    @Operation(summary = "Make a halted VM a template", description = "From then on it is only cloned or destroyed.")
+    @MinimumRole(Roles.VM_ADMIN)
+    public Vm convertToTemplate(@PathParam("uuid") String uuid) {
+        return vms.convertToTemplate(parse(uuid));
+    }
+
+    private static String name(NameRequest body) {
+        if (body == null || body.name() == null) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"name\": …}");
+        }
+        return body.name();
     }
 
     @POST

@@ -8,6 +8,11 @@ import io.atoll.master.event.EventOperation;
 import io.atoll.master.event.ObjectClass;
 import io.atoll.master.event.ObjectRef;
 import io.atoll.master.host.HostEntity;
+import io.atoll.master.pool.PoolEntity;
+import io.atoll.master.storage.StorageNames;
+import io.atoll.master.storage.StorageService;
+import io.atoll.master.storage.Vdi;
+import io.atoll.master.storage.VirtualDiskEntity;
 import io.atoll.master.task.Task;
 import io.atoll.master.task.TaskService;
 import io.atoll.master.task.TaskWorkers;
@@ -23,7 +28,11 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import jakarta.transaction.Transactional.TxType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -51,17 +60,61 @@ public class VmService {
     @Inject
     VmOperations operations;
 
-    /** Creates a halted VM in the pool database; no host is involved until it starts. */
-    @Transactional
+    @Inject
+    StorageService storage;
+
+    /**
+     * Creates a halted VM in the pool database; no host is involved until it starts, except to
+     * make the new disks it asks for in their repositories (destroyed again if the VM cannot be
+     * recorded, so nothing is left behind).
+     */
     public Vm create(VmCreateRequest request) {
-        VmSpec spec = request.toSpec(UUID.randomUUID());
-        List<UUID> same = em.createQuery("select v.uuid from VmEntity v where v.name = :name", UUID.class)
-                .setParameter("name", spec.name()).getResultList();
-        if (!same.isEmpty()) {
-            throw new MasterException(MasterErrorCode.VM_NAME_TAKEN, "vm " + same.get(0), "a VM named '" + spec.name()
-                    + "' already exists (" + same.get(0) + "): choose another name");
+        QuarkusTransaction.requiringNew().run(() -> refuseTakenName(request.name()));
+        List<UUID> made = new ArrayList<>();
+        try {
+            List<VmDiskRequest> disks = new ArrayList<>();
+            for (VmDiskRequest d : request.disks()) {
+                if (d.sr() != null) {
+                    Vdi vdi = storage.createVdi(d.sr(), StorageNames.derive(request.name(), d.id()), d.sizeBytes());
+                    made.add(vdi.uuid());
+                    disks.add(d.onVdi(vdi.uuid()));
+                } else {
+                    disks.add(d);
+                }
+            }
+            VmCreateRequest resolved = request.withDisks(disks);
+            return QuarkusTransaction.requiringNew().call(() -> record(resolved));
+        } catch (RuntimeException e) {
+            destroyQuietly(made, "vm " + request.name() + " was not created");
+            throw e;
         }
-        VmEntity vm = new VmEntity(spec);
+    }
+
+    private Vm record(VmCreateRequest request) {
+        lockPool();
+        refuseTakenName(request.name());
+        VmSpec spec = request.toSpec(UUID.randomUUID());
+        Map<String, VirtualDiskEntity> vdis = new HashMap<>();
+        for (VmDiskRequest d : request.disks()) {
+            if (d.vdi() == null) {
+                continue;
+            }
+            VirtualDiskEntity vdi = storage.vdi(d.vdi(), LockModeType.NONE);
+            if (vdi.isReadOnly() && !d.readOnly()) {
+                throw new MasterException(MasterErrorCode.INVALID_SPEC, vdi.label(), "disk " + d.id() + ": " + vdi.label()
+                        + " is read-only (a snapshot): attach it with \"readOnly\": true, or clone its VM for a writable copy");
+            }
+            List<Object[]> users = em.createQuery("select d.vm.name, d.readOnly from VmDiskEntity d where d.virtualDisk = :vdi", Object[].class)
+                    .setParameter("vdi", vdi).getResultList();
+            boolean writableUse = users.stream().anyMatch(u -> !((Boolean) u[1]));
+            if (!users.isEmpty() && (!d.readOnly() || writableUse)) {
+                throw new MasterException(MasterErrorCode.VDI_IN_USE, vdi.label(), "disk " + d.id() + ": " + vdi.label() + " is a disk of "
+                        + users.stream().map(u -> (String) u[0]).distinct().collect(Collectors.joining(", "))
+                        + ": a disk is written by one VM only (clone it, or attach it read-only everywhere)");
+            }
+            vdis.put(d.id(), vdi);
+        }
+        VmEntity vm = new VmEntity(spec, vdis);
         em.persist(vm);
         Vm view = vm.view();
         events.record(ObjectClass.VM, EventOperation.ADD, vm.getUuid(), view);
@@ -70,10 +123,78 @@ public class VmService {
         return view;
     }
 
+    /** VM and template names are unique in the pool (a snapshot's among its VM's snapshots). */
+    private void refuseTakenName(String name) {
+        List<UUID> same = em.createQuery("select v.uuid from VmEntity v where v.name = :name and v.kind <> :snapshot", UUID.class)
+                .setParameter("name", name).setParameter("snapshot", VmKind.SNAPSHOT).getResultList();
+        if (!same.isEmpty()) {
+            throw new MasterException(MasterErrorCode.VM_NAME_TAKEN, "vm " + same.get(0), "a VM named '" + name
+                    + "' already exists (" + same.get(0) + "): choose another name");
+        }
+    }
+
+    private void refuseTakenSnapshotName(VmEntity vm, String name) {
+        List<UUID> same = em.createQuery("select v.uuid from VmEntity v where v.name = :name and v.snapshotOf = :vm", UUID.class)
+                .setParameter("name", name).setParameter("vm", vm).getResultList();
+        if (!same.isEmpty()) {
+            throw new MasterException(MasterErrorCode.VM_NAME_TAKEN, "vm " + same.get(0), vm.label() + " has a snapshot named '" + name
+                    + "' already (" + same.get(0) + "): choose another name");
+        }
+    }
+
+    /** Serializes the writers of names (create, clone, snapshot), so that two cannot take the same one. */
+    private void lockPool() {
+        em.createQuery("select p from PoolEntity p", PoolEntity.class).setLockMode(LockModeType.PESSIMISTIC_WRITE).getResultList();
+    }
+
+    /** Cancels the VM's live migration in progress. */
+    public void cancelMigration(UUID uuid) {
+        QuarkusTransaction.requiringNew().run(() -> find(uuid, LockModeType.NONE));
+        operations.cancelMigration(uuid);
+    }
+
+    /** Makes a template of a halted VM: from then on it is only cloned (or destroyed). */
     @Transactional
-    public List<Vm> list() {
+    public Vm convertToTemplate(UUID uuid) {
+        VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
+        if (vm.getKind() != VmKind.VM || vm.getPowerState() != VmPowerState.HALTED || vm.getCurrentOperation() != null) {
+            throw new MasterException(MasterErrorCode.OPERATION_NOT_ALLOWED, "vm " + uuid, vm.label() + " is "
+                    + (vm.getKind() != VmKind.VM ? "a " + vm.getKind().wireName() : vm.getCurrentOperation() != null
+                    ? "busy with " + vm.getCurrentOperation().wireName() : vm.getPowerState().name().toLowerCase())
+                    + ": only a halted VM with no operation in progress becomes a template");
+        }
+        vm.convertToTemplate();
+        Vm view = vm.view();
+        events.record(ObjectClass.VM, EventOperation.MOD, uuid, view);
+        LOG.infof("%s: now a template", vm.label());
+        return view;
+    }
+
+    void destroyQuietly(List<UUID> vdis, String why) {
+        for (UUID v : vdis) {
+            try {
+                storage.destroyVdi(v);
+            } catch (RuntimeException undo) {
+                LOG.warnf("vdi %s: made, but %s and it could not be destroyed: %s (destroy it with DELETE /api/v1/vdis/%s)", v, why,
+                        undo.getMessage(), v);
+            }
+        }
+    }
+
+    /** VMs, templates and snapshots by name; {@code kind} filters when not null. */
+    @Transactional
+    public List<Vm> list(VmKind kind) {
+        if (kind != null) {
+            return em.createQuery("select v from VmEntity v where v.kind = :kind order by v.name", VmEntity.class).setParameter("kind", kind)
+                    .getResultList().stream().map(VmEntity::view).toList();
+        }
         return em.createQuery("select v from VmEntity v order by v.name", VmEntity.class).getResultList().stream()
                 .map(VmEntity::view).toList();
+    }
+
+    @Transactional
+    public List<Vm> list() {
+        return list(null);
     }
 
     @Transactional
@@ -95,6 +216,10 @@ public class VmService {
     private Task accept(UUID uuid, VmAction action) {
         VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
         VmOperation op = action.operation();
+        if (!op.allowedFor(vm.getKind())) {
+            throw new MasterException(MasterErrorCode.VM_IS_TEMPLATE_OR_SNAPSHOT, "vm " + uuid, vm.label() + " is a " + vm.getKind().wireName()
+                    + ": it cannot " + op.wireName() + "; clone it (POST /api/v1/vms/" + uuid + "/clone) and use the clone");
+        }
         if (vm.getCurrentOperation() != null) {
             throw new MasterException(MasterErrorCode.OTHER_OPERATION_IN_PROGRESS, "vm " + uuid, vm.label() + ": "
                     + vm.getCurrentOperation().wireName() + " is in progress (task " + vm.getCurrentTask() + "): wait for it to end, then ask "
@@ -109,6 +234,7 @@ public class VmService {
         if (action instanceof VmAction.Start start && start.host() != null && em.find(HostEntity.class, start.host()) == null) {
             throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + start.host(), "host " + start.host() + " is not in the pool");
         }
+        checkStorage(vm, action);
         Task task = tasks.create("vm." + op.wireName(), ObjectRef.vm(uuid));
         vm.lock(op, task.uuid());
         events.record(ObjectClass.VM, EventOperation.MOD, uuid, vm.view());
@@ -178,14 +304,165 @@ public class VmService {
         events.record(ObjectClass.VM, EventOperation.MOD, uuid, vm.view());
     }
 
-    /** Deletes the VM with its disks and nics (not their files) and ends the task. */
+    /**
+     * Deletes the VM with its disk attachments and nics; its snapshots stay (no longer "of" it).
+     * With {@code deleteDisks}, answers the virtual disks no other VM, snapshot or template uses,
+     * for the caller to destroy; the task ends with {@link #destroyFinished}.
+     */
     @Transactional(TxType.REQUIRES_NEW)
-    void destroyed(UUID uuid, UUID task) {
+    Destroyed destroyed(UUID uuid, boolean deleteDisks) {
         VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
         Vm last = vm.view();
+        List<VirtualDiskEntity> disks = vm.getDisks().stream().map(VmDiskEntity::getVirtualDisk).filter(d -> d != null).distinct().toList();
+        for (VmEntity snapshot : em.createQuery("select v from VmEntity v where v.snapshotOf = :vm", VmEntity.class).setParameter("vm", vm)
+                .getResultList()) {
+            snapshot.forgetSnapshotOf();
+            events.record(ObjectClass.VM, EventOperation.MOD, snapshot.getUuid(), snapshot.view());
+        }
         em.remove(vm);
-        tasks.succeed(task, last);
+        em.flush();
+        List<UUID> orphans = new ArrayList<>();
+        if (deleteDisks) {
+            for (VirtualDiskEntity d : disks) {
+                Long users = em.createQuery("select count(d) from VmDiskEntity d where d.virtualDisk = :vdi", Long.class)
+                        .setParameter("vdi", d).getSingleResult();
+                if (users == 0) {
+                    orphans.add(d.getUuid());
+                }
+            }
+        }
         events.record(ObjectClass.VM, EventOperation.DEL, uuid, last);
+        return new Destroyed(last, orphans);
+    }
+
+    /** A destroyed VM's last view, and the disks to destroy with it. */
+    record Destroyed(Vm last, List<UUID> disks) {
+    }
+
+    /** Ends a destroy's task: SUCCESS, or FAILURE naming the disks that could not be destroyed. */
+    @Transactional(TxType.REQUIRES_NEW)
+    void destroyFinished(UUID task, Vm last, MasterException diskFailure) {
+        if (diskFailure == null) {
+            tasks.succeed(task, last);
+        } else {
+            tasks.fail(task, diskFailure);
+        }
+    }
+
+    /** Refusals of snapshot, clone and revert that need no host: names, image disks, the snapshot's owner. */
+    private void checkStorage(VmEntity vm, VmAction action) {
+        if (action instanceof VmAction.Snapshot || action instanceof VmAction.Clone) {
+            for (VmDiskEntity d : vm.getDisks()) {
+                if (d.getVirtualDisk() == null && !d.isReadOnly()) {
+                    throw new MasterException(MasterErrorCode.OPERATION_NOT_ALLOWED, "vm " + vm.getUuid(), vm.label() + ": disk "
+                            + d.getDeviceId() + " is an image file, not a virtual disk: " + action.operation().wireName()
+                            + " needs every writable disk in a storage repository");
+                }
+            }
+        }
+        if (action instanceof VmAction.Snapshot s) {
+            refuseTakenSnapshotName(vm, s.name());
+        } else if (action instanceof VmAction.Clone c) {
+            refuseTakenName(c.name());
+        } else if (action instanceof VmAction.Revert r) {
+            VmEntity snapshot = em.find(VmEntity.class, r.snapshot());
+            if (snapshot == null || snapshot.getKind() != VmKind.SNAPSHOT || snapshot.getSnapshotOf() == null
+                    || !snapshot.getSnapshotOf().getUuid().equals(vm.getUuid())) {
+                throw new MasterException(MasterErrorCode.INVALID_SPEC, "vm " + r.snapshot(), "vm " + r.snapshot() + " is not a snapshot of "
+                        + vm.label() + ": GET /api/v1/vms?kind=snapshot lists snapshots with the VM each was taken of");
+            }
+        }
+    }
+
+    /** A disk of a VM that lives on a virtual disk: what snapshot, clone and revert work on. */
+    record VirtualDiskRef(String deviceId, UUID vdi, boolean readOnly) {
+    }
+
+    /** What a snapshot or clone of the VM copies: its virtual disks, its name, and the host running it (for live snapshots). */
+    record Source(String name, List<VirtualDiskRef> disks, AgentEndpoint live) {
+    }
+
+    @Transactional(TxType.REQUIRES_NEW)
+    Source source(UUID uuid) {
+        VmEntity vm = find(uuid, LockModeType.NONE);
+        List<VirtualDiskRef> refs = vm.getDisks().stream().filter(d -> d.getVirtualDisk() != null)
+                .map(d -> new VirtualDiskRef(d.getDeviceId(), d.getVirtualDisk().getUuid(), d.isReadOnly())).toList();
+        boolean running = vm.getPowerState() == VmPowerState.RUNNING || vm.getPowerState() == VmPowerState.PAUSED;
+        return new Source(vm.getName(), refs, running && vm.getResidentOn() != null ? vm.getResidentOn().agent() : null);
+    }
+
+    /** For a revert: each of the VM's virtual disks (by uuid) and the snapshot disk to bring it back to. */
+    @Transactional(TxType.REQUIRES_NEW)
+    Map<UUID, UUID> revertPlan(UUID uuid, UUID snapshotUuid) {
+        VmEntity vm = find(uuid, LockModeType.NONE);
+        VmEntity snapshot = find(snapshotUuid, LockModeType.NONE);
+        Map<UUID, UUID> plan = new LinkedHashMap<>();
+        for (VmDiskEntity s : snapshot.getDisks()) {
+            if (s.getVirtualDisk() == null || s.isReadOnly()) {
+                continue;
+            }
+            VirtualDiskEntity origin = s.getVirtualDisk().getSnapshotOf();
+            boolean present = origin != null && vm.getDisks().stream().anyMatch(d -> d.getVirtualDisk() != null
+                    && d.getVirtualDisk().getUuid().equals(origin.getUuid()));
+            if (!present) {
+                throw new MasterException(MasterErrorCode.OPERATION_NOT_ALLOWED, "vm " + uuid, "disk " + s.getDeviceId() + " of "
+                        + snapshot.label() + " was taken of a disk " + vm.label() + " no longer has: clone the snapshot instead");
+            }
+            plan.put(origin.getUuid(), s.getVirtualDisk().getUuid());
+        }
+        return plan;
+    }
+
+    /** Records a snapshot whose disks were made: a new snapshot VM; the VM's lock released; the task's result the snapshot. */
+    @Transactional(TxType.REQUIRES_NEW)
+    Vm snapshotted(UUID uuid, UUID task, String name, Map<String, UUID> madeDisks) {
+        VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
+        lockPool();
+        refuseTakenSnapshotName(vm, name);
+        VmEntity snapshot = new VmEntity(vm, name, VmKind.SNAPSHOT, entities(madeDisks));
+        em.persist(snapshot);
+        vm.unlock(task);
+        Vm view = snapshot.view();
+        tasks.succeed(task, view);
+        events.record(ObjectClass.VM, EventOperation.ADD, snapshot.getUuid(), view);
+        events.record(ObjectClass.VM, EventOperation.MOD, uuid, vm.view());
+        LOG.infof("%s: snapshot %s taken", vm.label(), snapshot.label());
+        return view;
+    }
+
+    /** Records a clone whose disks were made: a new halted VM; the source's lock released; the task's result the new VM. */
+    @Transactional(TxType.REQUIRES_NEW)
+    Vm cloned(UUID uuid, UUID task, String name, Map<String, UUID> madeDisks) {
+        VmEntity source = find(uuid, LockModeType.PESSIMISTIC_WRITE);
+        lockPool();
+        refuseTakenName(name);
+        VmEntity clone = new VmEntity(source, name, VmKind.VM, entities(madeDisks));
+        em.persist(clone);
+        source.unlock(task);
+        Vm view = clone.view();
+        tasks.succeed(task, view);
+        events.record(ObjectClass.VM, EventOperation.ADD, clone.getUuid(), view);
+        events.record(ObjectClass.VM, EventOperation.MOD, uuid, source.view());
+        LOG.infof("%s: cloned from %s", clone.label(), source.label());
+        return view;
+    }
+
+    /** Records a revert whose disks were reverted: the snapshot's hardware; lock released; task done. */
+    @Transactional(TxType.REQUIRES_NEW)
+    Vm reverted(UUID uuid, UUID task, UUID snapshotUuid) {
+        VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
+        vm.configurationFrom(find(snapshotUuid, LockModeType.NONE));
+        vm.unlock(task);
+        Vm view = vm.view();
+        tasks.succeed(task, view);
+        events.record(ObjectClass.VM, EventOperation.MOD, uuid, view);
+        return view;
+    }
+
+    private Map<String, VirtualDiskEntity> entities(Map<String, UUID> disks) {
+        Map<String, VirtualDiskEntity> out = new HashMap<>();
+        disks.forEach((device, vdi) -> out.put(device, storage.vdi(vdi, LockModeType.NONE)));
+        return out;
     }
 
     /**

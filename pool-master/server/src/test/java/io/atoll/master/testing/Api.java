@@ -7,6 +7,8 @@ import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Small helpers for the master's API tests. */
@@ -72,6 +74,17 @@ public final class Api {
             awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid")).then().extract().path("uuid"), limit);
         }
         api().delete("/api/v1/hosts/" + host).then().statusCode(204);
+    }
+
+    /** The id of the newest audit record (0 when there is none): what a test reads the audit after. */
+    public static long lastAuditId() {
+        List<Map<String, Object>> all = api().get("/api/v1/audit?limit=1000").then().extract().jsonPath().getList("");
+        long last = 0;
+        while (!all.isEmpty()) {
+            last = ((Number) all.get(all.size() - 1).get("id")).longValue();
+            all = api().get("/api/v1/audit?after=" + last + "&limit=1000").then().extract().jsonPath().getList("");
+        }
+        return last;
     }
 
     /** Polls until the condition holds (bounded). */

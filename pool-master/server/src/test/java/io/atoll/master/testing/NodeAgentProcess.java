@@ -38,6 +38,14 @@ public final class NodeAgentProcess implements AutoCloseable {
 
     /** Starts an agent; with {@code withToken} it requires the bearer token it writes to its token file. */
     public static NodeAgentProcess start(boolean withToken) throws IOException, InterruptedException {
+        return start(withToken, false);
+    }
+
+    /**
+     * Starts an agent; with {@code withStorage} it loads the storage plugins built in this tree
+     * (system property {@code atoll.test.plugins-dir}: the {@code local} adapter), read-only.
+     */
+    public static NodeAgentProcess start(boolean withToken, boolean withStorage) throws IOException, InterruptedException {
         String jar = System.getProperty("atoll.agent.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("the node agent jar (system property atoll.agent.jar = " + jar + ") is missing: build it with "
@@ -49,7 +57,7 @@ public final class NodeAgentProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
-                "-Datoll.agent.plugins-dir=" + root.resolve("plugins"), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
+                "-Datoll.agent.plugins-dir=" + (withStorage ? pluginsDir() : root.resolve("plugins")), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-Datoll.agent.clean-shutdown-timeout=5s"));
         if (token != null) {
@@ -76,6 +84,15 @@ public final class NodeAgentProcess implements AutoCloseable {
             throw new IllegalStateException("the agent still runs (pid " + process.pid() + "): kill it first");
         }
         launch();
+    }
+
+    private static String pluginsDir() {
+        String dir = System.getProperty("atoll.test.plugins-dir");
+        if (dir == null || !Files.isDirectory(Path.of(dir))) {
+            throw new IllegalStateException("the storage plugins (system property atoll.test.plugins-dir = " + dir
+                    + ") are missing: build storage-adapters/local first");
+        }
+        return dir;
     }
 
     private void awaitReady() throws IOException, InterruptedException {
@@ -121,6 +138,11 @@ public final class NodeAgentProcess implements AutoCloseable {
     /** The agent's console log of a VM (the guest's serial output). */
     public Path consoleLog(String vmUuid) {
         return root.resolve("state").resolve(vmUuid).resolve("console.log");
+    }
+
+    /** The socket of a running VM's serial console (to send the Linux guest commands). */
+    public Path consoleSocket(String vmUuid) {
+        return root.resolve("run").resolve(vmUuid).resolve("serial.sock");
     }
 
     /** The token the agent requires (its token file), once it has created it. */

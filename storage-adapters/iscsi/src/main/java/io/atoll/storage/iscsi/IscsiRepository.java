@@ -219,13 +219,29 @@ final class IscsiRepository implements StorageRepository {
 
     @Override
     public DiskAttachment attach(String diskId, AccessMode mode) {
+        return attach(diskId, mode, false);
+    }
+
+    /** The source host's read-write attachment stays until it detaches after the switch-over. */
+    @Override
+    public DiskAttachment attachForIncomingMigration(String diskId) {
+        return attach(diskId, AccessMode.READ_WRITE, true);
+    }
+
+    private DiskAttachment attach(String diskId, AccessMode mode, boolean incomingMigration) {
         return change(c -> {
             Catalog.Disk disk = find(c, diskId);
             if (mode == AccessMode.READ_WRITE) {
                 if (disk.isSnapshot()) {
                     throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, what(disk) + " is a snapshot: attach it read-only");
                 }
-                disk.writer().filter(h -> !h.equals(hostUuid)).ifPresent(h -> {
+                long otherWriters = disk.attachments().entrySet().stream()
+                        .filter(e -> e.getValue() == AccessMode.READ_WRITE && !e.getKey().equals(hostUuid)).count();
+                if (incomingMigration && otherWriters > 1) {
+                    throw new StorageException(StorageErrorCode.IN_USE, what(disk) + " is attached read-write on " + otherWriters
+                            + " other hosts: a migration takes it over from one holder only");
+                }
+                disk.writer().filter(h -> !h.equals(hostUuid) && !incomingMigration).ifPresent(h -> {
                     throw new StorageException(StorageErrorCode.IN_USE, what(disk) + " is attached read-write on host " + h
                             + ": detach it there first");
                 });

@@ -164,6 +164,16 @@ final class LvmRepository implements StorageRepository {
 
     @Override
     public synchronized DiskAttachment attach(String diskId, AccessMode mode) {
+        return attach(diskId, mode, false);
+    }
+
+    /** The source's read-write tag stays until it detaches after the switch-over: one other writer is allowed. */
+    @Override
+    public synchronized DiskAttachment attachForIncomingMigration(String diskId) {
+        return attach(diskId, AccessMode.READ_WRITE, true);
+    }
+
+    private DiskAttachment attach(String diskId, AccessMode mode, boolean incomingMigration) {
         VolumeTree t = store.tree();
         Volume v = t.get(diskId);
         boolean rw = mode == AccessMode.READ_WRITE;
@@ -171,15 +181,16 @@ final class LvmRepository implements StorageRepository {
             throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, t.describe(v) + " is read-only: attach it READ_ONLY");
         }
         String mine = Tags.tag(rw ? Tags.RW : Tags.RO, host);
-        if (rw && v.writer() != null && !v.writer().equals(host)) {
+        if (rw && !incomingMigration && v.writer() != null && !v.writer().equals(host)) {
             throw heldBy(v, v.writer());
         }
         store.retag(v, List.of(mine), List.of());
         if (rw) {
-            // Two hosts may have checked at the same moment: the one that finds another writer backs off.
+            // Two hosts may have checked at the same moment: the one that finds another writer backs off
+            // (a migration's target tolerates exactly one: its source).
             Volume now = store.tree().get(diskId);
             List<String> others = now.tags().stream().filter(tag -> tag.startsWith(Tags.RW + ".") && !tag.equals(mine)).toList();
-            if (!others.isEmpty()) {
+            if (others.size() > (incomingMigration ? 1 : 0)) {
                 store.retag(now, List.of(), List.of(mine));
                 throw heldBy(v, Tags.decode(others.get(0).substring(Tags.RW.length() + 1)));
             }

@@ -494,15 +494,27 @@ public class Qcow2Repository implements StorageRepository {
 
     @Override
     public synchronized DiskAttachment attach(String diskId, AccessMode mode) {
+        return attach(diskId, mode, false);
+    }
+
+    @Override
+    public synchronized DiskAttachment attachForIncomingMigration(String diskId) {
+        return attach(diskId, AccessMode.READ_WRITE, true);
+    }
+
+    private DiskAttachment attach(String diskId, AccessMode mode, boolean incomingMigration) {
         Vdi v = vdi(diskId);
         if (mode == AccessMode.READ_WRITE && v.snapshotOf() != null) {
             throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "snapshot " + v.name()
                     + " is read-only: attach it read-only, or clone it to get a writable disk");
         }
-        for (Attachment a : attachmentsOf(diskId)) {
-            if (!a.host().equals(hostUuid) && (a.mode() == AccessMode.READ_WRITE || mode == AccessMode.READ_WRITE)) {
+        List<Attachment> others = attachmentsOf(diskId).stream().filter(a -> !a.host().equals(hostUuid)).toList();
+        boolean migrationSource = incomingMigration && others.size() == 1 && others.get(0).mode() == AccessMode.READ_WRITE;
+        for (Attachment a : others) {
+            if (!migrationSource && (a.mode() == AccessMode.READ_WRITE || mode == AccessMode.READ_WRITE)) {
                 throw new StorageException(StorageErrorCode.IN_USE, "disk " + v.name() + " is attached " + a.mode().name().toLowerCase()
-                        .replace('_', '-') + " on host " + a.host() + ": a disk is open read-write on one host at most");
+                        .replace('_', '-') + " on host " + a.host() + ": a disk is open read-write on one host at most"
+                        + (incomingMigration ? " (a migration takes it over from one read-write holder only)" : ""));
             }
         }
         store.write("att-" + diskId + "@" + hostUuid + ".properties", Records.format(Map.of("mode", mode.name())));

@@ -106,6 +106,22 @@ public interface StorageRepository {
      */
     DiskAttachment attach(String diskId, AccessMode mode);
 
+    /**
+     * Attaches a disk read-write on this host for a VM migrating in while the source host still
+     * holds it read-write: the one moment two hosts hold a disk read-write, which live migration
+     * on shared storage needs (the target's QEMU opens the disk before the source lets go). QEMU
+     * keeps a single writer across it: the source stops writing and gives up its image locks at
+     * the switch-over, the target writes only after. The source detaches once the VM has left it;
+     * after a failed migration this host detaches. Adapters that track one writer per disk allow
+     * exactly one other read-write holder here.
+     *
+     * @throws StorageException {@code IN_USE} when more than one other host holds the disk
+     *     read-write, or another host holds it read-only; {@code INVALID_ARGUMENT} for a snapshot
+     */
+    default DiskAttachment attachForIncomingMigration(String diskId) {
+        return attach(diskId, AccessMode.READ_WRITE);
+    }
+
     /** Releases a disk on this host after QEMU closed it. Idempotent. */
     void detach(String diskId);
 

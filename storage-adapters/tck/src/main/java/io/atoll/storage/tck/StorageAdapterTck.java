@@ -343,6 +343,41 @@ public abstract class StorageAdapterTck {
         repo.deleteDisk(disk.id());
     }
 
+    @Test
+    void aMigratingVmsTargetTakesTheDiskOverFromItsSource() {
+        if (!has(SHARED)) {
+            return; // one host only: nothing to take over
+        }
+        VirtualDiskInfo disk = repo.createDisk(new DiskCreateRequest("migrating", 16 * MiB));
+        DiskAttachment onSource = attach(disk.id(), AccessMode.READ_WRITE);
+        QemuIo.write(onSource, hosts.scratch(), 0x44, 0, MiB);
+        StorageRepository onB = adapterOnHostB.attach(config);
+        try {
+            // The one moment two hosts hold a disk read-write: the target of a live migration.
+            DiskAttachment onTarget = onB.attachForIncomingMigration(disk.id());
+            assertThat(onTarget.readOnly()).isFalse();
+            // The source leaves after the switch-over; the target is then the disk's one writer.
+            detach(disk.id());
+            QemuIo.verify(onTarget, hosts.scratch(), 0x44, 0, MiB);
+            assertError(() -> repo.attach(disk.id(), AccessMode.READ_WRITE), StorageErrorCode.IN_USE, hosts.hostB.hostUuid());
+            // Back the other way, as a second migration would.
+            DiskAttachment back = repo.attachForIncomingMigration(disk.id());
+            assertThat(back.readOnly()).isFalse();
+            onB.detach(disk.id());
+            detach(disk.id());
+            if (has(SUPPORTS_SNAPSHOT)) {
+                // A snapshot is never taken over read-write.
+                VirtualDiskInfo snap = repo.snapshot(disk.id(), "frozen");
+                assertError(() -> onB.attachForIncomingMigration(snap.id()), StorageErrorCode.INVALID_ARGUMENT);
+                repo.deleteDisk(snap.id());
+            }
+        } finally {
+            onB.detach(disk.id());
+            onB.detach();
+        }
+        repo.deleteDisk(disk.id());
+    }
+
     // ------------------------------------------------------------------ snapshots, clones, revert
 
     @Test

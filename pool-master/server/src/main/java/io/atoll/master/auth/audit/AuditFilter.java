@@ -59,7 +59,7 @@ public class AuditFilter implements ContainerResponseFilter {
 
     /**
      * The error's object, else the created object (Location), else the kind and id in the path
-     * ({@code vm 3f2a…}). A path segment that is not a uuid is never copied: it might be anything.
+     * ({@code vm 3f2a…}, {@code join-token 3f2a…} from {@code /api/v1/pool/join-tokens/3f2a…}). A path segment that is not a uuid is never copied: it might be anything.
      */
     private static String object(ContainerResponseContext response, String path) {
         if (response.getEntity() instanceof ApiError error && error.object() != null) {
@@ -70,10 +70,15 @@ public class AuditFilter implements ContainerResponseFilter {
         if (location != null && !(response.getStatus() == 202)) {
             from = URI.create(location.toString()).getPath();
         }
-        String[] parts = from.split("/"); // "", "api", "v1", KIND, ID, ...
-        if (parts.length >= 5 && parts[1].equals("api") && ID.matcher(parts[4]).matches()) {
-            String kind = parts[3].endsWith("s") ? parts[3].substring(0, parts[3].length() - 1) : parts[3];
-            return truncate(kind + " " + parts[4]);
+        String[] parts = from.split("/"); // "", "api", "v1", [PARENT, ...] KIND, ID, ...
+        if (parts.length < 5 || !parts[1].equals("api")) {
+            return null;
+        }
+        for (int i = 4; i < parts.length; i++) {
+            if (ID.matcher(parts[i]).matches()) {
+                String kind = parts[i - 1].endsWith("s") ? parts[i - 1].substring(0, parts[i - 1].length() - 1) : parts[i - 1];
+                return truncate(kind + " " + parts[i]);
+            }
         }
         return null;
     }

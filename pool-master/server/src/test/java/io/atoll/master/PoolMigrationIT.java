@@ -1,0 +1,148 @@
+package io.atoll.master;
+
+import static io.atoll.master.testing.Api.api;
+import static io.atoll.master.testing.Api.awaitTask;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.atoll.guests.GuestConsole;
+import io.atoll.guests.TestGuests;
+import io.atoll.master.testing.NodeAgentProcess;
+import io.atoll.master.testing.PostgresServer;
+import io.atoll.master.testing.Qemus;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.path.json.JsonPath;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Live migration driven by the pool master between two real node agents (two hosts on loopback)
+ * with the counter guest under TCG on a disk both see: the counter goes on from where it was on
+ * the other host; a cancelled migration leaves the VM running where it was; evacuating a host
+ * (maintenance mode) moves its VMs away and disables it.
+ */
+@QuarkusTest
+@WithTestResource(PostgresServer.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PoolMigrationIT {
+    private static final Duration TASK = Duration.ofSeconds(90);
+    private NodeAgentProcess agentA;
+    private NodeAgentProcess agentB;
+    private String hostA;
+    private String hostB;
+    private Path shared;
+
+    @TestHTTPResource
+    URL master;
+
+    @BeforeAll
+    void startAgents() throws Exception {
+        agentA = NodeAgentProcess.start(false);
+        agentB = NodeAgentProcess.start(false);
+        shared = Files.createTempDirectory(Path.of("/tmp"), "atoll-shared-");
+    }
+
+    @Test
+    void aRunningVmMovesBetweenHostsAndBackByEvacuation() throws Exception {
+        hostA = api().body("{\"agentUrl\": \"" + agentA.url() + "\"}").post("/api/v1/hosts").then().statusCode(201).extract().path("uuid");
+        hostB = api().body("{\"agentUrl\": \"" + agentB.url() + "\"}").post("/api/v1/hosts").then().statusCode(201).extract().path("uuid");
+        Path disk = shared.resolve("counter.img");
+        Files.copy(TestGuests.counterImage(), disk);
+        String vm = api().body("""
+                {"name": "mover", "memoryMiB": 32, "accelerator": "TCG", "disks": [{"path": "%s", "format": "raw", "bootIndex": 0}]}
+                """.formatted(disk)).post("/api/v1/vms").then().statusCode(201).extract().path("uuid");
+        succeeded(api().body("{\"host\": \"" + hostA + "\"}").post("/api/v1/vms/" + vm + "/start").then().statusCode(202).extract().path("uuid"));
+        GuestConsole onA = new GuestConsole(agentA.consoleLog(vm), null);
+        onA.awaitCounterAbove(3, TASK);
+
+        // Migrate: placement picks the other host; the counter goes on there from where it was.
+        api().get("/api/v1/vms/" + vm).then().body("allowedOperations", org.hamcrest.Matchers.hasItem("pool_migrate"));
+        // (A's console log goes with the VM's state on A: read it before.)
+        long beforeMigration = onA.lastCounter().orElseThrow();
+        JsonPath moved = succeeded(api().post("/api/v1/vms/" + vm + "/migrate").then().statusCode(202)
+                .body("name", equalTo("vm.pool_migrate")).extract().path("uuid"));
+        assertThat(moved.getString("result.residentOn")).isEqualTo(hostB);
+        assertThat(moved.getString("result.powerState")).isEqualTo("RUNNING");
+        GuestConsole onB = new GuestConsole(agentB.consoleLog(vm), null);
+        long firstOnB = onB.awaitCounterAbove(0, TASK);
+        assertThat(firstOnB).as("the counter continues from RAM (on A before: %d)", beforeMigration).isGreaterThan(beforeMigration);
+        onB.awaitCounterAbove(firstOnB + 3, TASK);
+        agent(agentA, vm).then().statusCode(404);
+        agent(agentB, vm).then().statusCode(200).body("powerState", equalTo("RUNNING"));
+
+        // Named onto the host it runs on: refused, and it runs on.
+        JsonPath same = awaitTask(api().body("{\"host\": \"" + hostB + "\"}").post("/api/v1/vms/" + vm + "/migrate").then().statusCode(202)
+                .extract().path("uuid"), TASK);
+        assertThat(same.getString("error.code")).isEqualTo("HOST_NOT_AVAILABLE");
+        api().get("/api/v1/vms/" + vm).then().body("residentOn", equalTo(hostB)).body("powerState", equalTo("RUNNING"))
+                .body("currentOperation", org.hamcrest.Matchers.nullValue());
+        api().post("/api/v1/vms/" + vm + "/migrate/cancel").then().statusCode(409).body("code", equalTo("OPERATION_NOT_ALLOWED"));
+
+        // Maintenance mode on B: disabled, the VM moves back to A.
+        JsonPath evacuated = succeeded(api().post("/api/v1/hosts/" + hostB + "/evacuate").then().statusCode(202)
+                .body("name", equalTo("host.evacuate")).extract().path("uuid"));
+        assertThat(evacuated.getMap("result.migrated")).containsEntry(vm, hostA);
+        api().get("/api/v1/hosts/" + hostB).then().body("enabled", equalTo(false));
+        api().get("/api/v1/vms/" + vm).then().body("residentOn", equalTo(hostA)).body("powerState", equalTo("RUNNING"));
+        // A disabled host takes no migration either.
+        JsonPath refused = awaitTask(api().post("/api/v1/vms/" + vm + "/migrate").then().statusCode(202).extract().path("uuid"), TASK);
+        assertThat(refused.getString("error.code")).isEqualTo("NO_HOST_AVAILABLE");
+        api().post("/api/v1/hosts/" + hostB + "/enable").then().statusCode(200);
+
+        succeeded(api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown").then().statusCode(202).extract().path("uuid"));
+        succeeded(api().delete("/api/v1/vms/" + vm).then().statusCode(202).extract().path("uuid"));
+        assertThat(Qemus.under(agentA.root())).isEmpty();
+        assertThat(Qemus.under(agentB.root())).isEmpty();
+    }
+
+    private static io.restassured.response.Response agent(NodeAgentProcess agent, String vm) {
+        return RestAssured.given().baseUri("http://127.0.0.1").port(agent.port()).get("/api/v1/vms/" + vm);
+    }
+
+    private static JsonPath succeeded(String task) throws InterruptedException {
+        JsonPath done = awaitTask(task, TASK);
+        assertThat(done.getString("status")).as("task %s: %s", task, done.prettify()).isEqualTo("SUCCESS");
+        return done;
+    }
+
+    @AfterAll
+    void cleanUp() throws Exception {
+        try {
+            RestAssured.baseURI = master.toString().replaceAll("/$", "");
+            RestAssured.port = master.getPort();
+            for (var vm : api().get("/api/v1/vms").then().extract().jsonPath().getList("", Map.class)) {
+                if (vm.get("residentOn") != null) {
+                    awaitTask(api().body("{\"force\": true}").post("/api/v1/vms/" + vm.get("uuid") + "/shutdown").then()
+                            .extract().path("uuid"), TASK);
+                }
+                awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid")).then().extract().path("uuid"), TASK);
+            }
+            for (String h : new String[] {hostA, hostB}) {
+                if (h != null) {
+                    api().delete("/api/v1/hosts/" + h);
+                }
+            }
+        } finally {
+            for (NodeAgentProcess a : new NodeAgentProcess[] {agentA, agentB}) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            if (shared != null) {
+                try (var files = Files.walk(shared)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+}
