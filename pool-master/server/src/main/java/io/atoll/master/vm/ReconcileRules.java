@@ -21,6 +21,9 @@ import org.jboss.logging.Logger;
  * never resolved by killing one; nothing is decided for a VM whose operation is in progress.
  */
 final class ReconcileRules {
+    /** The agent's operation on a VM arriving by live migration (paused, waiting for its state). */
+    static final String MIGRATION_ARRIVING = "migrate_receive";
+
     private ReconcileRules() {
     }
 
@@ -70,6 +73,9 @@ final class ReconcileRules {
         Map<UUID, VmInfo> running = new TreeMap<>();
         Map<UUID, VmInfo> kept = new TreeMap<>();
         reports.forEach((host, info) -> {
+            if (MIGRATION_ARRIVING.equals(info.currentOperation())) {
+                return; // a live migration's destination before the switch-over: not a copy yet (pool_migrate owns it)
+            }
             if (runs(info.powerState())) {
                 running.put(host, info);
             } else if (info.powerState() == VmPowerState.SUSPENDED || info.powerState() == VmPowerState.CRASHED) {

@@ -74,6 +74,13 @@ class ReconcileRulesTest {
     }
 
     @Test
+    void aVmArrivingByLiveMigrationIsNotASecondCopy() {
+        var arriving = new VmInfo(VM, "web", PAUSED, 42L, "tcg", null, "migrate_receive", null, null, null);
+        assertThat(decide(recorded(RUNNING, H1), Map.of(H1, info(RUNNING), H2, arriving), Set.of(H1, H2))).isNull();
+        assertThat(decide(recorded(HALTED, null), Map.of(H2, arriving), Set.of(H2))).isNull();
+    }
+
+    @Test
     void aRunningVmItsOnlineHostDoesNotKnowIsHalted() {
         var out = decide(recorded(RUNNING, H1), Map.of(), Set.of(H1));
         assertThat(out.state()).isEqualTo(HALTED);
