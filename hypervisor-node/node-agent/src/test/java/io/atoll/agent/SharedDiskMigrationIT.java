@@ -64,8 +64,9 @@ class SharedDiskMigrationIT {
         source.api().post("/api/v1/vms/" + uuid + "/start").then().statusCode(200);
         Map<String, Object> vmSpec = source.api().get("/api/v1/vms/" + uuid).then().statusCode(200).extract().jsonPath().getMap("spec");
 
-        String uri = target.api().body(Map.of("spec", vmSpec, "listenAddress", "127.0.0.1")).post("/api/v1/vms/incoming")
-                .then().statusCode(200).extract().path("uri");
+        var incoming = target.api().body(Map.of("spec", vmSpec, "listenAddress", "127.0.0.1")).post("/api/v1/vms/incoming");
+        assertThat(incoming.statusCode()).as(incoming.asString()).isEqualTo(200);
+        String uri = incoming.path("uri");
         source.api().body(Map.of("uri", uri)).post("/api/v1/vms/" + uuid + "/migrate").then().statusCode(200);
         target.api().get("/api/v1/vms/" + uuid).then().statusCode(200).body("powerState", equalTo("RUNNING"));
         source.api().get("/api/v1/vms/" + uuid).then().statusCode(404);

@@ -448,7 +448,7 @@ public final class VmManager implements AutoCloseable {
             vm.operation = "migrate_receive";
         }
         try {
-            launch(vm, true);
+            launch(vm, true, true);
             QmpClient qmp = qmpOf(vm);
             qmp.execute(new QmpCommand.MigrateSetCapabilities(Map.of("events", true)), QMP_TIMEOUT);
             String host = request.listenAddress().contains(":") ? "[" + request.listenAddress() + "]" : request.listenAddress();
@@ -640,13 +640,18 @@ public final class VmManager implements AutoCloseable {
      * and no runtime directory remain.
      */
     private void launch(ManagedVm vm, boolean incoming) throws IOException, InterruptedException {
+        launch(vm, incoming, false);
+    }
+
+    /** {@code migrating}: the VM comes from another host, which holds its disks until the switch-over. */
+    private void launch(ManagedVm vm, boolean incoming, boolean migrating) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         VmSpec spec = vm.spec;
         Accelerator accel = admission.accelerator(spec);
         Admission.files(spec);
         admission.memory(spec, vm.label(), promisedMemory(spec.uuid()));
         killStale(vm);
-        DiskResolver.Lease lease = incoming ? disks.attachIncoming(spec, vm.label()) : disks.attach(spec, vm.label());
+        DiskResolver.Lease lease = migrating ? disks.attachIncoming(spec, vm.label()) : disks.attach(spec, vm.label());
         synchronized (vm) {
             vm.disks = lease;
         }

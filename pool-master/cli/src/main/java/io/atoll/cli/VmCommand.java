@@ -329,6 +329,7 @@ public final class VmCommand {
     int migrate(@Parameters(paramLabel = "VM") String vm,
                 @Option(names = "--on", paramLabel = "HOST", description = "The host to move to (name or uuid).") String host,
                 @Option(names = "--bandwidth", paramLabel = "MIB/S", description = "Cap the transfer (MiB per second).") Long bandwidth,
+                @Option(names = "--sr", paramLabel = "SR", description = "Storage migration: move every disk into this repository (name or uuid).") String sr,
                 @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
         MasterClient client = atoll.client();
         String uuid = resolve(client, vm).path("uuid").asText();
@@ -338,6 +339,9 @@ public final class VmCommand {
         }
         if (bandwidth != null) {
             body.put("bandwidthMiBps", bandwidth);
+        }
+        if (sr != null) {
+            body.put("sr", SrCommand.resolve(client, sr).path("uuid").asText());
         }
         return atoll.task(client.post("/api/v1/vms/" + uuid + "/migrate", body), async, client);
     }

@@ -47,15 +47,67 @@ class PoolMigrationIT {
 
     @BeforeAll
     void startAgents() throws Exception {
-        agentA = NodeAgentProcess.start(false);
-        agentB = NodeAgentProcess.start(false);
+        agentA = NodeAgentProcess.start(false, true);
+        agentB = NodeAgentProcess.start(false, true);
         shared = Files.createTempDirectory(Path.of("/tmp"), "atoll-shared-");
+    }
+
+    private void joinHosts() {
+        if (hostA == null) {
+            hostA = api().body("{\"agentUrl\": \"" + agentA.url() + "\"}").post("/api/v1/hosts").then().statusCode(201).extract().path("uuid");
+            hostB = api().body("{\"agentUrl\": \"" + agentB.url() + "\"}").post("/api/v1/hosts").then().statusCode(201).extract().path("uuid");
+        }
+    }
+
+    @Test
+    void aRunningVmMovesWithItsDisksFromOneHostsLocalStorageToAnothers() throws Exception {
+        joinHosts();
+        String srA = localSr("local-a", hostA, agentA);
+        String srB = localSr("local-b", hostB, agentB);
+        String vm = api().body("""
+                {"name": "storage-mover", "memoryMiB": 256, "accelerator": "TCG",
+                 "boot": {"kernel": "%s", "initrd": "%s", "cmdline": "%s"},
+                 "disks": [{"sr": "%s", "sizeBytes": 67108864}]}
+                """.formatted(TestGuests.linuxKernel(), TestGuests.linuxInitrd(), TestGuests.LINUX_CMDLINE, srA))
+                .post("/api/v1/vms").then().statusCode(201).extract().path("uuid");
+        String oldDisk = api().get("/api/v1/vms/" + vm).then().extract().path("disks[0].virtualDisk");
+        succeeded(api().post("/api/v1/vms/" + vm + "/start").then().statusCode(202).extract().path("uuid"));
+        api().get("/api/v1/vms/" + vm).then().body("residentOn", equalTo(hostA));
+        GuestConsole onA = new GuestConsole(agentA.consoleLog(vm), agentA.consoleSocket(vm));
+        onA.await(l -> l.contains("ATOLL-GUEST READY disk=vda"), TASK, "the Linux guest ready");
+        assertThat(onA.command("write moved 2", "ATOLL-GUEST WROTE moved", TASK)).startsWith("ATOLL-GUEST WROTE moved");
+
+        // Without the sr, no other host sees the disk: placement says so.
+        JsonPath stuck = awaitTask(api().post("/api/v1/vms/" + vm + "/migrate").then().statusCode(202).extract().path("uuid"), TASK);
+        assertThat(stuck.getString("error.code")).isEqualTo("NO_HOST_AVAILABLE");
+        assertThat(stuck.getString("error.message")).contains("storage repository local-a is not attached there");
+
+        // With it, the disk is mirrored into a new disk there while the guest runs.
+        JsonPath moved = succeeded(api().body("{\"sr\": \"" + srB + "\"}").post("/api/v1/vms/" + vm + "/migrate").then().statusCode(202)
+                .extract().path("uuid"));
+        assertThat(moved.getString("result.residentOn")).isEqualTo(hostB);
+        String newDisk = moved.getString("result.disks[0].virtualDisk");
+        assertThat(newDisk).isNotEqualTo(oldDisk);
+        api().get("/api/v1/vdis/" + newDisk).then().body("sr", equalTo(srB));
+        api().get("/api/v1/vdis/" + oldDisk).then().statusCode(404);
+        GuestConsole onB = new GuestConsole(agentB.consoleLog(vm), agentB.consoleSocket(vm));
+        assertThat(onB.command("verify moved", "ATOLL-GUEST VERIFY moved", TASK)).isEqualTo("ATOLL-GUEST VERIFY moved OK");
+
+        succeeded(api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown").then().statusCode(202).extract().path("uuid"));
+        succeeded(api().delete("/api/v1/vms/" + vm + "?deleteDisks=true").then().statusCode(202).extract().path("uuid"));
+        api().delete("/api/v1/srs/" + srA).then().statusCode(204);
+        api().delete("/api/v1/srs/" + srB).then().statusCode(204);
+    }
+
+    private String localSr(String name, String host, NodeAgentProcess agent) throws java.io.IOException {
+        Path dir = Files.createDirectories(agent.root().resolve(name));
+        return api().body(Map.of("name", name, "type", "local", "host", host, "deviceConfig", Map.of("path", dir.toString())))
+                .post("/api/v1/srs").then().statusCode(201).extract().path("uuid");
     }
 
     @Test
     void aRunningVmMovesBetweenHostsAndBackByEvacuation() throws Exception {
-        hostA = api().body("{\"agentUrl\": \"" + agentA.url() + "\"}").post("/api/v1/hosts").then().statusCode(201).extract().path("uuid");
-        hostB = api().body("{\"agentUrl\": \"" + agentB.url() + "\"}").post("/api/v1/hosts").then().statusCode(201).extract().path("uuid");
+        joinHosts();
         Path disk = shared.resolve("counter.img");
         Files.copy(TestGuests.counterImage(), disk);
         String vm = api().body("""
@@ -125,7 +177,10 @@ class PoolMigrationIT {
                     awaitTask(api().body("{\"force\": true}").post("/api/v1/vms/" + vm.get("uuid") + "/shutdown").then()
                             .extract().path("uuid"), TASK);
                 }
-                awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid")).then().extract().path("uuid"), TASK);
+                awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid") + "?deleteDisks=true").then().extract().path("uuid"), TASK);
+            }
+            for (var sr : api().get("/api/v1/srs").then().extract().jsonPath().getList("", Map.class)) {
+                api().delete("/api/v1/srs/" + sr.get("uuid"));
             }
             for (String h : new String[] {hostA, hostB}) {
                 if (h != null) {

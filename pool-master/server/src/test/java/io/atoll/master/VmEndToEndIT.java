@@ -76,7 +76,7 @@ class VmEndToEndIT {
         assertThat(started.getString("result.powerState")).isEqualTo("RUNNING");
         api().get("/api/v1/vms/" + vm).then().body("powerState", equalTo("RUNNING")).body("residentOn", equalTo(host))
                 .body("currentOperation", nullValue())
-                .body("allowedOperations", equalTo(List.of("clean_shutdown", "hard_shutdown", "clean_reboot", "hard_reboot", "pause", "suspend")));
+                .body("allowedOperations", equalTo(List.of("clean_shutdown", "hard_shutdown", "clean_reboot", "hard_reboot", "pause", "suspend", "pool_migrate", "snapshot")));
         onAgent(vm).then().statusCode(200).body("powerState", equalTo("RUNNING")).body("pid", greaterThan(0));
         GuestConsole console = new GuestConsole(agent.consoleLog(vm), null);
         console.awaitCounterAbove(3, TASK);

@@ -55,6 +55,7 @@ public class HostEntity {
     private int foreignVms;
     /** The identity the agent reports; {@code null} for a host joined before agents reported one, until its next poll. */
     private UUID agentHostUuid;
+    private String migrationAddress;
 
     protected HostEntity() {
     }
@@ -144,13 +145,23 @@ public class HostEntity {
         this.enabled = enabled;
     }
 
+    /** Where live migrations come in: the migration network's address when set, else the agent's. */
+    public String migrationListenAddress() {
+        return migrationAddress != null ? migrationAddress : URI.create(agentUrl).getHost();
+    }
+
+    void setMigrationAddress(String address) {
+        this.migrationAddress = address;
+    }
+
     public AgentEndpoint agent() {
         return new AgentEndpoint(uuid, URI.create(agentUrl), agentToken);
     }
 
     public Host view() {
         return new Host(uuid, name, address, agentUrl, enabled, health, healthReason, lastContactAt, cpuCount, cpuModel,
-                memoryTotalBytes, memoryFreeForVmsBytes, kvmUsable, kvmReason, accelerator, qemuVersion, factsUpdatedAt, joinedAt, foreignVms);
+                memoryTotalBytes, memoryFreeForVmsBytes, kvmUsable, kvmReason, accelerator, qemuVersion, factsUpdatedAt, joinedAt,
+                migrationAddress, foreignVms);
     }
 
     public UUID getUuid() {

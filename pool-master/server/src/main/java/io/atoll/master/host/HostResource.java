@@ -118,6 +118,19 @@ public class HostResource {
         return Response.accepted(task).location(URI.create("/api/v1/tasks/" + task.uuid())).build();
     }
 
+    /** The body of the migration address: an IP address on the migration network, or null for the management address. */
+    public record MigrationAddress(String address) {
+    }
+
+    @jakarta.ws.rs.PUT
+    @Path("/{uuid}/migration-address")
+    @Operation(summary = "Set the address the host receives live migrations on", description = "Body {\"address\": \"10.1.0.5\"} — its "
+            + "address on the migration network; {\"address\": null} goes back to the management address.")
+    @MinimumRole(Roles.POOL_OPERATOR)
+    public Host setMigrationAddress(@PathParam("uuid") String uuid, MigrationAddress body) {
+        return hosts.setMigrationAddress(parse(uuid), body == null ? null : body.address());
+    }
+
     private static UUID parse(String uuid) {
         return Params.uuid(uuid, MasterErrorCode.HOST_NOT_FOUND, "host");
     }

@@ -162,6 +162,31 @@ public class HostService {
         return host.view();
     }
 
+    /**
+     * Sets (or with {@code null} clears) the address the host receives live migrations on: its
+     * address on the pool's migration network, so that migration traffic stays off the management
+     * network.
+     */
+    @Transactional
+    public Host setMigrationAddress(UUID uuid, String address) {
+        if (address != null && !address.matches("[0-9A-Za-z.:-]{1,64}")) {
+            throw new MasterException(MasterErrorCode.INVALID_SPEC, "host " + uuid, "migration address '" + address
+                    + "' is not an IP address or host name");
+        }
+        HostEntity host = find(uuid, LockModeType.PESSIMISTIC_WRITE);
+        host.setMigrationAddress(address);
+        Host view = host.view();
+        events.record(ObjectClass.HOST, EventOperation.MOD, uuid, view);
+        LOG.infof("%s: receives live migrations on %s", host.label(), address == null ? "its management address" : address);
+        return view;
+    }
+
+    /** Where the host receives live migrations. */
+    @Transactional
+    public String migrationListenAddress(UUID uuid) {
+        return find(uuid, LockModeType.NONE).migrationListenAddress();
+    }
+
     /** The agents to poll. */
     @Transactional
     public List<AgentEndpoint> agents() {

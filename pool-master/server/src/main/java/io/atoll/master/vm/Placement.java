@@ -5,6 +5,7 @@ import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.master.host.HostEntity;
 import io.atoll.master.host.HostHealth;
+import io.atoll.master.storage.StorageRepositoryEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -44,6 +45,15 @@ public class Placement {
     /** The same, never on {@code excluded} (a migration's source). */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
     public AgentEndpoint place(UUID vmUuid, UUID requested, UUID excluded) {
+        return place(vmUuid, requested, excluded, null);
+    }
+
+    /**
+     * The same; with {@code disksMoveTo} (a storage migration) the host must see that repository
+     * rather than the ones the VM's disks are in now.
+     */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public AgentEndpoint place(UUID vmUuid, UUID requested, UUID excluded, UUID disksMoveTo) {
         // The VM first, then a host: the order every writer of both follows.
         VmEntity vm = em.find(VmEntity.class, vmUuid, LockModeType.PESSIMISTIC_WRITE);
         long need = vm.getMemoryMiB() * MIB;
@@ -56,7 +66,7 @@ public class Placement {
                 throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, vm.label() + " runs on "
                         + host.label() + " already: name another host");
             }
-            String refusal = refusal(host, need, promisedOn(host, vm), storage(vm).missingOn(host.getUuid()));
+            String refusal = refusal(host, need, promisedOn(host, vm), storage(vm, disksMoveTo).missingOn(host.getUuid()));
             if (refusal != null) {
                 throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, "cannot start " + vm.label() + " on "
                         + host.label() + ": " + refusal);
@@ -70,7 +80,7 @@ public class Placement {
             throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot place " + vm.label()
                     + (excluded == null ? ": the pool has no hosts; join one with POST /api/v1/hosts" : ": the pool has no other host"));
         }
-        Storage storage = storage(vm);
+        Storage storage = storage(vm, disksMoveTo);
         Map<UUID, Long> promised = new HashMap<>();
         for (Object[] row : em.createQuery("select v.scheduledOn.uuid, sum(v.memoryMiB) from VmEntity v where v.scheduledOn is not null"
                 + " and v.uuid <> :vm group by v.scheduledOn.uuid", Object[].class).setParameter("vm", vmUuid).getResultList()) {
@@ -131,9 +141,16 @@ public class Placement {
         }
     }
 
-    private Storage storage(VmEntity vm) {
+    private Storage storage(VmEntity vm, UUID disksMoveTo) {
         Map<UUID, String> names = new HashMap<>();
-        for (Object[] row : em.createQuery("select distinct d.virtualDisk.repository.uuid, d.virtualDisk.repository.name from VmDiskEntity d"
+        if (disksMoveTo != null) {
+            StorageRepositoryEntity sr = em.find(StorageRepositoryEntity.class, disksMoveTo);
+            if (sr == null) {
+                throw new MasterException(MasterErrorCode.SR_NOT_FOUND, "sr " + disksMoveTo, "storage repository " + disksMoveTo + " does not exist");
+            }
+            names.put(sr.getUuid(), sr.getName());
+        }
+        for (Object[] row : disksMoveTo != null ? List.<Object[]>of() : em.createQuery("select distinct d.virtualDisk.repository.uuid, d.virtualDisk.repository.name from VmDiskEntity d"
                 + " where d.vm = :vm and d.virtualDisk is not null", Object[].class).setParameter("vm", vm).getResultList()) {
             names.put((UUID) row[0], (String) row[1]);
         }

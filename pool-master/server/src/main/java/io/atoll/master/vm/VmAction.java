@@ -98,10 +98,17 @@ public sealed interface VmAction {
 
     /**
      * Valid on a running or paused VM: moves it to {@code host} (placement chooses another host
-     * when {@code null}) while it runs. {@code bandwidthMiBps} caps the transfer; the downtime
+     * when {@code null}) while it runs. With {@code sr}, a storage migration: every disk is mirrored
+     * into a new disk in that repository (attached on the target) and the old disks are destroyed
+     * once the VM runs there. {@code bandwidthMiBps} caps the transfer; the downtime
      * limits are the agent's defaults when {@code null}.
      */
-    record Migrate(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) implements VmAction {
+    record Migrate(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs, UUID sr) implements VmAction {
+        /** A migration on storage both hosts see. */
+        public Migrate(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) {
+            this(host, bandwidthMiBps, downtimeLimitMs, maxDowntimeMs, null);
+        }
+
         public Migrate {
             if (bandwidthMiBps != null && bandwidthMiBps < 1) {
                 throw new IllegalArgumentException("bandwidthMiBps is " + bandwidthMiBps + ": give 1 or more, or omit it for no limit");

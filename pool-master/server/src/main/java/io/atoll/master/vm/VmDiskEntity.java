@@ -89,6 +89,12 @@ public class VmDiskEntity {
         return new DiskSpec(deviceId, format, Map.of("driver", "file", "filename", path), Map.of(), readOnly, bus, bootIndex);
     }
 
+    /** The disk now lives on another virtual disk (after a storage migration). */
+    void moveTo(VirtualDiskEntity other) {
+        this.virtualDisk = other;
+        this.path = null;
+    }
+
     public VirtualDiskEntity getVirtualDisk() {
         return virtualDisk;
     }

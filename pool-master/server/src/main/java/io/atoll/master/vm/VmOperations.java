@@ -51,6 +51,9 @@ public class VmOperations {
     @Inject
     StorageService storage;
 
+    @Inject
+    io.atoll.master.host.HostService hostService;
+
     /** The source host of each migration that has reached its host, for cancels. */
     private final Map<UUID, AgentEndpoint> migrations = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -133,18 +136,64 @@ public class VmOperations {
         AgentEndpoint source = vms.residentAgent(vm);
         agent[0] = source;
         VmSpec spec = vms.spec(vm);
-        AgentEndpoint target = placement.place(vm, action.host(), source.host());
-        String listen = target.url().getHost();
-        LOG.infof("vm %s (%s): migrating from %s to %s", vm, spec.name(), source.label(), target.label());
+        AgentEndpoint target = placement.place(vm, action.host(), source.host(), action.sr());
+        String listen = hostService.migrationListenAddress(target.host());
+        LOG.infof("vm %s (%s): migrating from %s to %s%s", vm, spec.name(), source.label(), target.label(),
+                action.sr() == null ? "" : " with its disks into sr " + action.sr());
         tasks.progress(task, 0.05);
-        IncomingInfo incoming = agents.incoming(target, new IncomingRequest(spec, listen));
+        Map<String, Vdi> newDisks = new LinkedHashMap<>();
+        try {
+            VmSpec targetSpec = spec;
+            if (action.sr() != null) {
+                targetSpec = newDisksFor(vm, spec, action.sr(), newDisks);
+            }
+            Vm done = migrateTo(vm, task, action, source, target, listen, spec, targetSpec, newDisks);
+            if (!newDisks.isEmpty()) {
+                // The VM runs on the new disks: the old ones go (a failure here is logged; the VM is fine).
+                vms.destroyQuietly(vms.formerDisks(vm), "vm " + vm + " moved to other disks");
+            }
+            return done;
+        } catch (RuntimeException e) {
+            vms.destroyQuietly(newDisks.values().stream().map(Vdi::uuid).toList(), "the storage migration of vm " + vm + " failed");
+            throw e;
+        }
+    }
+
+    /**
+     * For a storage migration: a new disk in {@code sr} for each of the VM's disks, of the same
+     * size; the target's spec names them. Every disk must be a writable virtual disk.
+     */
+    private VmSpec newDisksFor(UUID vm, VmSpec spec, UUID sr, Map<String, Vdi> made) {
+        VmService.Source source = vms.source(vm);
+        Map<String, VmService.VirtualDiskRef> byDevice = new LinkedHashMap<>();
+        source.disks().forEach(d -> byDevice.put(d.deviceId(), d));
+        List<io.atoll.node.api.DiskSpec> disks = new ArrayList<>();
+        for (io.atoll.node.api.DiskSpec d : spec.disks()) {
+            VmService.VirtualDiskRef ref = byDevice.get(d.id());
+            if (ref == null || ref.readOnly()) {
+                throw new MasterException(MasterErrorCode.OPERATION_NOT_ALLOWED, "vm " + vm, "vm " + vm + ": disk " + d.id()
+                        + " is " + (ref == null ? "an image file" : "read-only") + ": a storage migration moves writable virtual disks only");
+            }
+            Vdi from = storage.vdi(ref.vdi());
+            Vdi to = storage.createVdi(sr, StorageNames.derive(source.name(), d.id()), from.virtualSize());
+            made.put(d.id(), to);
+            disks.add(new io.atoll.node.api.DiskSpec(d.id(), d.format(), Map.of("driver", io.atoll.node.api.DiskSpec.VDI_DRIVER, "sr",
+                    sr.toString(), "vdi", to.location()), d.formatOptions(), d.readOnly(), d.bus(), d.bootIndex(), d.secrets()));
+        }
+        return new VmSpec(spec.uuid(), spec.name(), spec.vcpus(), spec.memoryMiB(), spec.boot(), disks, spec.nics(), spec.accelerator(),
+                spec.machine());
+    }
+
+    private Vm migrateTo(UUID vm, UUID task, VmAction.Migrate action, AgentEndpoint source, AgentEndpoint target, String listen,
+                         VmSpec spec, VmSpec targetSpec, Map<String, Vdi> newDisks) {
+        IncomingInfo incoming = agents.incoming(target, new IncomingRequest(targetSpec, listen, !newDisks.isEmpty()));
         migrations.put(vm, source);
         java.util.concurrent.ScheduledFuture<?> follower = progress.scheduleWithFixedDelay(() -> followProgress(source, vm, task),
                 500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
         VmInfo info;
         try {
             info = agents.migrate(source, vm, new MigrationRequest(incoming.uri(), action.downtimeLimitMs(), action.maxDowntimeMs(),
-                    action.bandwidthMiBps(), null, null));
+                    action.bandwidthMiBps(), null, null, incoming.disks()));
         } finally {
             follower.cancel(false);
             migrations.remove(vm);
@@ -159,6 +208,11 @@ public class VmOperations {
                 target.label() + " does not know vm " + vm + " after the migration the source reported done (" + info.powerState() + ")"));
         LOG.infof("vm %s (%s): now on %s%s", vm, spec.name(), target.label(), last == null ? ""
                 : " (" + last.totalTimeMs() + " ms, " + (last.transferredBytes() >> 20) + " MiB sent, downtime " + last.downtimeMs() + " ms)");
+        if (!newDisks.isEmpty()) {
+            Map<String, UUID> moved = new LinkedHashMap<>();
+            newDisks.forEach((device, vdi) -> moved.put(device, vdi.uuid()));
+            vms.disksMoved(vm, moved);
+        }
         return vms.succeeded(vm, task, target.host(), there.powerState(), true);
     }
 

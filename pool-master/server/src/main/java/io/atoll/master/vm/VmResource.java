@@ -86,18 +86,20 @@ public class VmResource {
     }
 
     /** The body of a migration: all optional. */
-    public record MigrateRequest(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs) {
+    public record MigrateRequest(UUID host, Long bandwidthMiBps, Long downtimeLimitMs, Long maxDowntimeMs, UUID sr) {
     }
 
     @POST
     @Path("/{uuid}/migrate")
     @Operation(summary = "Live-migrate a running VM to another host", description = "Body (optional): {\"host\": UUID, \"bandwidthMiBps\", "
-            + "\"downtimeLimitMs\", \"maxDowntimeMs\"}; without a host placement picks one. Both hosts must see the VM's disks. The task's "
+            + "\"downtimeLimitMs\", \"maxDowntimeMs\", \"sr\": UUID}; without a host placement picks one. Both hosts must see the VM's disks, "
+            + "or with sr every disk moves into that repository (a storage migration). The task's "
             + "progress follows the memory sent; on failure or cancel the VM runs on where it was.")
     @MinimumRole(Roles.VM_POWER_ADMIN)
     public Response migrate(@PathParam("uuid") String uuid, MigrateRequest body) {
-        MigrateRequest r = body == null ? new MigrateRequest(null, null, null, null) : body;
-        return accepted(vms.request(parse(uuid), new VmAction.Migrate(r.host(), r.bandwidthMiBps(), r.downtimeLimitMs(), r.maxDowntimeMs())));
+        MigrateRequest r = body == null ? new MigrateRequest(null, null, null, null, null) : body;
+        return accepted(vms.request(parse(uuid), new VmAction.Migrate(r.host(), r.bandwidthMiBps(), r.downtimeLimitMs(), r.maxDowntimeMs(),
+                r.sr())));
     }
 
     @POST

@@ -391,6 +391,32 @@ public class VmService {
         return new Source(vm.getName(), refs, running && vm.getResidentOn() != null ? vm.getResidentOn().agent() : null);
     }
 
+    /**
+     * After a storage migration: the VM's disks are the new virtual disks now ({@code moved}: device
+     * id → new disk); the ones they replace are remembered for {@link #formerDisks} to destroy.
+     */
+    @Transactional(TxType.REQUIRES_NEW)
+    void disksMoved(UUID uuid, Map<String, UUID> moved) {
+        VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
+        List<UUID> former = new ArrayList<>();
+        for (VmDiskEntity d : vm.getDisks()) {
+            UUID to = moved.get(d.getDeviceId());
+            if (to != null) {
+                former.add(d.getVirtualDisk().getUuid());
+                d.moveTo(storage.vdi(to, LockModeType.NONE));
+            }
+        }
+        replaced.put(uuid, former);
+    }
+
+    /** The disks a storage migration left behind (once), for the caller to destroy. */
+    List<UUID> formerDisks(UUID vm) {
+        List<UUID> former = replaced.remove(vm);
+        return former == null ? List.of() : former;
+    }
+
+    private final Map<UUID, List<UUID>> replaced = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** For a revert: each of the VM's virtual disks (by uuid) and the snapshot disk to bring it back to. */
     @Transactional(TxType.REQUIRES_NEW)
     Map<UUID, UUID> revertPlan(UUID uuid, UUID snapshotUuid) {

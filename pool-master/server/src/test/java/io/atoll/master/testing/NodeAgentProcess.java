@@ -24,13 +24,15 @@ public final class NodeAgentProcess implements AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(60);
 
     private final Path root;
+    private final String host;
     private final int port;
     private final List<String> command;
     private Process process;
     private final Path token;
 
-    private NodeAgentProcess(Path root, int port, List<String> command, Path token) {
+    private NodeAgentProcess(Path root, String host, int port, List<String> command, Path token) {
         this.root = root;
+        this.host = host;
         this.port = port;
         this.command = List.copyOf(command);
         this.token = token;
@@ -46,16 +48,27 @@ public final class NodeAgentProcess implements AutoCloseable {
      * (system property {@code atoll.test.plugins-dir}: the {@code local} adapter), read-only.
      */
     public static NodeAgentProcess start(boolean withToken, boolean withStorage) throws IOException, InterruptedException {
+        return start(withToken, withStorage, null, "127.0.0.1");
+    }
+
+    /**
+     * Starts an agent inside network namespace {@code namespace} (made by {@link NetnsHosts}),
+     * listening on {@code address} there; its QEMU processes live in that namespace too.
+     * {@code ip netns exec} execs the JVM, so the process's pid is the agent's.
+     */
+    public static NodeAgentProcess start(boolean withToken, boolean withStorage, String namespace, String address)
+            throws IOException, InterruptedException {
         String jar = System.getProperty("atoll.agent.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("the node agent jar (system property atoll.agent.jar = " + jar + ") is missing: build it with "
                     + "`mvn -q -o install -DskipTests` at the project root (hypervisor-node/node-agent)");
         }
         Path root = Files.createTempDirectory(Path.of("/tmp"), "atoll-ma-");
-        int port = Commands.freePort();
+        int port = namespace == null ? Commands.freePort() : 7401;
         Path token = withToken ? root.resolve("agent.token") : null;
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
+        List<String> cmd = new ArrayList<>(namespace == null ? List.of() : List.of("ip", "netns", "exec", namespace));
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=" + address,
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
                 "-Datoll.agent.plugins-dir=" + (withStorage ? pluginsDir() : root.resolve("plugins")), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
@@ -64,7 +77,7 @@ public final class NodeAgentProcess implements AutoCloseable {
             cmd.add("-Datoll.agent.token-file=" + token);
         }
         cmd.addAll(List.of("-jar", jar));
-        NodeAgentProcess agent = new NodeAgentProcess(root, port, cmd, token);
+        NodeAgentProcess agent = new NodeAgentProcess(root, address, port, cmd, token);
         agent.launch();
         return agent;
     }
@@ -120,7 +133,7 @@ public final class NodeAgentProcess implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + port;
+        return "http://" + host + ":" + port;
     }
 
     public int port() {

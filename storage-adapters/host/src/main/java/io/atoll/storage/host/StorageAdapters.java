@@ -292,6 +292,13 @@ public final class StorageAdapters implements AutoCloseable {
         }
 
         @Override
+        public DiskAttachment attachForIncomingMigration(String diskId) {
+            try (var c = PluginClassLoader.enter(loader)) {
+                return delegate.attachForIncomingMigration(diskId);
+            }
+        }
+
+        @Override
         public void detach(String diskId) {
             try (var c = PluginClassLoader.enter(loader)) {
                 delegate.detach(diskId);
