@@ -40,24 +40,7 @@ final class Agent implements AutoCloseable {
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-jar", jar))
                 .redirectErrorStream(true).redirectOutput(root.resolve("agent.log").toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the agent exited: " + Files.readString(root.resolve("agent.log")));
-            }
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create(base + "/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the agent did not become ready in 60 s");
-            }
-            Thread.sleep(50);
-        }
+        QuarkusReady.await(process, base, Duration.ofSeconds(60), "the agent", () -> Files.readString(root.resolve("agent.log")));
     }
 
     JsonNode call(String method, String path, Object body) throws IOException, InterruptedException {

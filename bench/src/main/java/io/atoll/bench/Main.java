@@ -20,6 +20,7 @@ public final class Main {
         BENCHES.put("vm-start", new VmStartBench());
         BENCHES.put("storage", new StorageBench());
         BENCHES.put("migration", new MigrationBench());
+        BENCHES.put("pool-scale", new PoolScaleBench());
     }
 
     private Main() {

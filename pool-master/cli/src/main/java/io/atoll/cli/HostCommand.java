@@ -189,9 +189,15 @@ public final class HostCommand {
     }
 
     @Command(name = "evacuate", description = "Maintenance mode: disable the host and live-migrate its running VMs to other hosts.")
-    int evacuate(@Parameters(paramLabel = "HOST") String host, @Option(names = "--async") boolean async) {
+    int evacuate(@Parameters(paramLabel = "HOST") String host,
+                 @Option(names = "--batch", paramLabel = "N", description = "Migrations at once (default 2).") Integer batch,
+                 @Option(names = "--async") boolean async) {
         MasterClient client = atoll.client();
-        return atoll.task(client.post("/api/v1/hosts/" + resolve(client, host).path("uuid").asText() + "/evacuate", null), async, client);
+        ObjectNode body = MasterClient.JSON.createObjectNode();
+        if (batch != null) {
+            body.put("batch", batch);
+        }
+        return atoll.task(client.post("/api/v1/hosts/" + resolve(client, host).path("uuid").asText() + "/evacuate", body), async, client);
     }
 
     private int setEnabled(String host, String action) {

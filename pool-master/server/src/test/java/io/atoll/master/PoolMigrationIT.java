@@ -149,6 +149,11 @@ class PoolMigrationIT {
         // A disabled host takes no migration either.
         JsonPath refused = awaitTask(api().post("/api/v1/vms/" + vm + "/migrate").then().statusCode(202).extract().path("uuid"), TASK);
         assertThat(refused.getString("error.code")).isEqualTo("NO_HOST_AVAILABLE");
+        // Nowhere to go: evacuating A is refused before anything changes (A stays enabled).
+        api().post("/api/v1/hosts/" + hostA + "/evacuate").then().statusCode(409).body("code", equalTo("NO_HOST_AVAILABLE"))
+                .body("message", org.hamcrest.Matchers.containsString("no room"));
+        api().get("/api/v1/hosts/" + hostA).then().body("enabled", equalTo(true));
+        api().body("{\"batch\": 0}").post("/api/v1/hosts/" + hostA + "/evacuate").then().statusCode(400);
         api().post("/api/v1/hosts/" + hostB + "/enable").then().statusCode(200);
 
         succeeded(api().body("{\"force\": true}").post("/api/v1/vms/" + vm + "/shutdown").then().statusCode(202).extract().path("uuid"));

@@ -108,13 +108,18 @@ public class HostResource {
         return hosts.setEnabled(parse(uuid), true);
     }
 
+    /** The body of an evacuation: how many migrations run at once (default 2). */
+    public record EvacuateRequest(Integer batch) {
+    }
+
     @POST
     @Path("/{uuid}/evacuate")
     @Operation(summary = "Maintenance mode: disable the host and live-migrate its VMs away", description = "202 with the task "
-            + "(host.evacuate); each VM moves as its own vm.pool_migrate task. Suspended and crashed VMs stay (named in the result).")
+            + "(host.evacuate); body (optional) {\"batch\": 2}: migrations at once, each VM its own vm.pool_migrate task. Refused (409 "
+            + "NO_HOST_AVAILABLE) before anything changes when the other hosts have no room. Suspended and crashed VMs stay (named in the result).")
     @MinimumRole(Roles.POOL_OPERATOR)
-    public Response evacuate(@PathParam("uuid") String uuid) {
-        io.atoll.master.task.Task task = evacuation.request(parse(uuid));
+    public Response evacuate(@PathParam("uuid") String uuid, EvacuateRequest body) {
+        io.atoll.master.task.Task task = evacuation.request(parse(uuid), body == null || body.batch() == null ? 2 : body.batch());
         return Response.accepted(task).location(URI.create("/api/v1/tasks/" + task.uuid())).build();
     }
 

@@ -58,15 +58,17 @@ public class VmResource {
 
     @GET
     @Operation(summary = "VMs, templates and snapshots", description = "?kind=vm|template|snapshot filters.")
-    public List<Vm> list(@QueryParam("kind") String kind) {
-        if (kind == null) {
-            return vms.list();
-        }
+    @org.eclipse.microprofile.openapi.annotations.responses.APIResponse(responseCode = "200", content = @org.eclipse.microprofile.openapi.annotations.media.Content(
+            mediaType = MediaType.APPLICATION_JSON, schema = @org.eclipse.microprofile.openapi.annotations.media.Schema(implementation = Vm.class,
+            type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.ARRAY)))
+    public Response list(@QueryParam("kind") String kind) {
+        VmKind k;
         try {
-            return vms.list(VmKind.fromWire(kind));
+            k = kind == null ? null : VmKind.fromWire(kind);
         } catch (IllegalArgumentException e) {
             throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'kind': " + e.getMessage());
         }
+        return Response.ok(vms.listJson(k), MediaType.APPLICATION_JSON_TYPE).build();
     }
 
     @GET

@@ -181,6 +181,46 @@ public class VmService {
         }
     }
 
+    /** The JSON of a list as of an event token: valid while no event has been recorded since. */
+    private record CachedList(long token, byte[] json) {
+    }
+
+    private final Map<String, CachedList> listCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Inject
+    com.fasterxml.jackson.databind.ObjectMapper json;
+
+    /**
+     * {@code GET /api/v1/vms} as JSON, cached until the pool changes. Every change of a VM (or of
+     * anything else) records an event in its own transaction, under the event clock's lock, so
+     * while the clock's last id stays the same the list does too: the cache is keyed by it. A list
+     * read while a change commits (the id moved between before and after the read) is answered
+     * but not kept. The read itself is read-only (no dirty checking of thousands of entities).
+     */
+    public byte[] listJson(VmKind kind) {
+        String key = kind == null ? "all" : kind.name();
+        long before = QuarkusTransaction.requiringNew().call(events::lastId);
+        CachedList cached = listCache.get(key);
+        if (cached != null && cached.token() == before) {
+            return cached.json();
+        }
+        List<Vm> vms = QuarkusTransaction.requiringNew().call(() -> {
+            em.unwrap(org.hibernate.Session.class).setDefaultReadOnly(true);
+            return list(kind);
+        });
+        byte[] out;
+        try {
+            out = json.writeValueAsBytes(vms);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the VM list as JSON", e);
+        }
+        long after = QuarkusTransaction.requiringNew().call(events::lastId);
+        if (after == before) {
+            listCache.put(key, new CachedList(before, out));
+        }
+        return out;
+    }
+
     /** VMs, templates and snapshots by name; {@code kind} filters when not null. */
     @Transactional
     public List<Vm> list(VmKind kind) {

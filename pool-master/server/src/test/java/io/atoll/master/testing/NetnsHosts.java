@@ -79,14 +79,23 @@ public final class NetnsHosts implements AutoCloseable {
         return "10." + subnet + ".1." + (10 + host);
     }
 
-    /** Bytes the migration network's bridge has carried so far. */
+    /** Bytes the migration network has carried to the hosts so far (what its bridge ports sent into the namespaces). */
     public long migrationBytes() throws IOException {
-        return Long.parseLong(Files.readString(Path.of("/sys/class/net", bridge(1), "statistics", "rx_bytes")).trim());
+        return carried(1);
     }
 
-    /** Bytes the management network's bridge has carried so far. */
+    /** Bytes the management network has carried to the hosts so far. */
     public long managementBytes() throws IOException {
-        return Long.parseLong(Files.readString(Path.of("/sys/class/net", bridge(0), "statistics", "rx_bytes")).trim());
+        return carried(0);
+    }
+
+    private long carried(int net) throws IOException {
+        long sum = 0;
+        for (int i = 0; i < count; i++) {
+            // Frames a bridge forwards between its ports count on the ports, not on the bridge device.
+            sum += Long.parseLong(Files.readString(Path.of("/sys/class/net", "atv" + tag + net + i, "statistics", "tx_bytes")).trim());
+        }
+        return sum;
     }
 
     private String bridge(int net) {
