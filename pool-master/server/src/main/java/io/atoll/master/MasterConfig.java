@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The pool master's settings ({@code atoll.master.*} in application.properties, the environment or -D). */
 @ConfigMapping(prefix = "atoll.master")
@@ -42,6 +43,19 @@ public interface MasterConfig {
      */
     @WithDefault("30m")
     Duration agentOperationTimeout();
+
+    /**
+     * How long a task may stay RUNNING before the task watchdog fails it ({@code TASK_INTERRUPTED})
+     * and releases its object. Unset: the longest a task's agent calls can take together,
+     * 3 × {@link #agentOperationTimeout()} + 2 × {@link #agentQueryTimeout()} + 1 min (91 min by
+     * default), so no call of the task can still be in flight when it fires. A backstop for a
+     * worker stuck outside an agent call (a database lock wait, a bug); agent calls bound themselves.
+     */
+    Optional<Duration> taskRunningLimit();
+
+    /** How often the task watchdog looks for tasks RUNNING longer than {@link #taskRunningLimit()}. */
+    @WithDefault("1m")
+    Duration taskWatchdogInterval();
 
     /** Threads running tasks; more tasks queue (as PENDING) until one is free. */
     @WithDefault("16")

@@ -169,9 +169,7 @@ class VmEndToEndIT {
     }
 
     private JsonPath succeeded(String task) throws InterruptedException {
-        JsonPath done = awaitTask(task, TASK);
-        assertThat(done.getString("status")).as("task %s: %s", task, done.prettify()).isEqualTo("SUCCESS");
-        return done;
+        return Api.succeeded(task, TASK);
     }
 
     private io.restassured.response.Response onAgent(String vm) {
@@ -183,16 +181,7 @@ class VmEndToEndIT {
     void ejectAndStop() throws Exception {
         try {
             if (host != null) {
-                RestAssured.baseURI = master.toString().replaceAll("/$", "");
-                RestAssured.port = master.getPort();
-                for (var vm : api().get("/api/v1/vms").then().extract().jsonPath().getList("", java.util.Map.class)) {
-                    if (host.equals(vm.get("residentOn"))) {
-                        awaitTask(api().body("{\"force\": true}").post("/api/v1/vms/" + vm.get("uuid") + "/shutdown").then()
-                                .extract().path("uuid"), TASK);
-                    }
-                    awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid")).then().extract().path("uuid"), TASK);
-                }
-                api().delete("/api/v1/hosts/" + host).then().statusCode(204);
+                Api.clearPool(master, host, TASK);
             }
         } finally {
             if (agent != null) {

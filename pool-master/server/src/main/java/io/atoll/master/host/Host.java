@@ -28,11 +28,13 @@ import java.util.UUID;
  * @param joined when the host joined the pool
  * @param migrationAddress where it receives live migrations (its address on the migration
  *     network), or {@code null} for its management address
+ * @param foreignVms VMs the host's agent reports that the pool does not know: reported by
+ *     reconciliation, never touched
  */
 public record Host(UUID uuid, String name, String address, String agentUrl, boolean enabled, HostHealth health,
                    String healthReason, Instant lastContact, int cpuCount, String cpuModel, long memoryTotalBytes,
                    long memoryFreeForVmsBytes, boolean kvmUsable, String kvmReason, String accelerator, String qemuVersion,
-                   Instant factsUpdated, Instant joined, String migrationAddress) {
+                   Instant factsUpdated, Instant joined, String migrationAddress, int foreignVms) {
     public Host {
         Objects.requireNonNull(uuid, "uuid");
         Objects.requireNonNull(agentUrl, "agentUrl");

@@ -51,6 +51,8 @@ public class HostEntity {
     private String qemuVersion;
     private Instant factsUpdatedAt;
     private Instant joinedAt;
+    /** VMs the agent reports that the pool does not know (reconciliation counts them, never touches them). */
+    private int foreignVms;
     /** The identity the agent reports; {@code null} for a host joined before agents reported one, until its next poll. */
     private UUID agentHostUuid;
     private String migrationAddress;
@@ -132,6 +134,13 @@ public class HostEntity {
         memoryFreeForVmsBytes = Math.max(0, memoryFreeForVmsBytes - bytes);
     }
 
+    /** Records how many VMs the host runs that the pool does not know; answers whether it changed. */
+    public boolean foreignVms(int count) {
+        boolean changed = foreignVms != count;
+        foreignVms = count;
+        return changed;
+    }
+
     void setEnabled(boolean enabled) {
         this.enabled = enabled;
     }
@@ -152,7 +161,7 @@ public class HostEntity {
     public Host view() {
         return new Host(uuid, name, address, agentUrl, enabled, health, healthReason, lastContactAt, cpuCount, cpuModel,
                 memoryTotalBytes, memoryFreeForVmsBytes, kvmUsable, kvmReason, accelerator, qemuVersion, factsUpdatedAt, joinedAt,
-                migrationAddress);
+                migrationAddress, foreignVms);
     }
 
     public UUID getUuid() {

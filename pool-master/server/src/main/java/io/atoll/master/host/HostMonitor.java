@@ -3,24 +3,33 @@ package io.atoll.master.host;
 import io.atoll.master.agent.AgentClient;
 import io.atoll.master.agent.AgentEndpoint;
 import io.atoll.master.error.MasterException;
-import io.atoll.master.vm.VmStateFollower;
+import io.atoll.master.vm.Reconciler;
 import io.atoll.node.api.HostFacts;
 import io.atoll.node.api.VmInfo;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 
 /**
- * Polls every host's agent for its facts and VMs. All agents are asked at once (asynchronous
- * calls, each bounded by {@code atoll.master.agent-query-timeout}), so one dead host delays no
- * other; the answers are then written one host at a time in short transactions.
+ * Polls every host's agent for its facts and VMs, then reconciles the pool database with what
+ * they answered ({@link Reconciler}). All agents are asked at once (asynchronous calls, each
+ * bounded by {@code atoll.master.agent-query-timeout}), so one dead host delays no other; the
+ * answers are then written one host at a time in short transactions. A host that answers again
+ * after being UNREACHABLE is reconciled in that same pass.
+ *
+ * <p>One pass also runs at start-up, before the API opens (StartupEvent observers run before the
+ * HTTP server starts): after the tasks a stopped master left open are failed (priority 10) and
+ * before their locks are released (priority 20), so the VMs those tasks acted on are re-read from
+ * their hosts before anything else may run on them.
  */
 @ApplicationScoped
 public class HostMonitor {
@@ -33,27 +42,55 @@ public class HostMonitor {
     AgentClient agents;
 
     @Inject
-    VmStateFollower vms;
+    Reconciler reconciler;
 
-    private record Poll(AgentEndpoint agent, Map<UUID, Long> vmVersions, CompletableFuture<HostFacts> facts,
-                        CompletableFuture<List<VmInfo>> vms) {
+    /** One pass at a time: the start-up pass and the scheduled ones never overlap. */
+    private final ReentrantLock passes = new ReentrantLock();
+
+    private record Poll(AgentEndpoint agent, CompletableFuture<HostFacts> facts, CompletableFuture<List<VmInfo>> vms) {
     }
 
     @Scheduled(identity = "host-poll", every = "${atoll.master.host-poll-interval:5s}", delayed = "1s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void pollAll() {
-        List<Poll> polls = new ArrayList<>();
-        // The VMs' versions before asking: a change the master makes meanwhile wins over the answer.
-        Map<UUID, Map<UUID, Long>> versions = vms.versionsByHost();
-        for (AgentEndpoint agent : hosts.agents()) {
-            polls.add(new Poll(agent, versions.getOrDefault(agent.host(), Map.of()), agents.factsAsync(agent), agents.vmsAsync(agent)));
+    void scheduledPass() {
+        if (passes.tryLock()) {
+            try {
+                pass(false);
+            } finally {
+                passes.unlock();
+            }
         }
+    }
+
+    /** The start-up pass; a failure is logged and the master starts anyway (the next pass tries again). */
+    void atStart(@Observes @Priority(15) StartupEvent start) {
+        passes.lock();
+        try {
+            long began = System.nanoTime();
+            pass(true);
+            LOG.infof("start-up reconciliation done in %d ms", (System.nanoTime() - began) / 1_000_000);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "start-up reconciliation failed; the next poll reconciles");
+        } finally {
+            passes.unlock();
+        }
+    }
+
+    private void pass(boolean atStart) {
+        // The database before asking: a change the master makes meanwhile wins over the answers.
+        Reconciler.Snapshot before = reconciler.snapshot();
+        List<Poll> polls = new ArrayList<>();
+        for (AgentEndpoint agent : hosts.agents()) {
+            polls.add(new Poll(agent, agents.factsAsync(agent), agents.vmsAsync(agent)));
+        }
+        List<Reconciler.HostAnswer> answers = new ArrayList<>();
         for (Poll poll : polls) {
             try {
                 HostFacts facts = poll.facts.join();
                 List<VmInfo> reported = poll.vms.join();
+                // false: another machine answers at the host's address; what it runs says nothing of this host.
                 if (hosts.recordFacts(poll.agent.host(), facts)) {
-                    vms.follow(poll.agent, poll.vmVersions, reported);
+                    answers.add(new Reconciler.HostAnswer(poll.agent, reported));
                 }
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -62,5 +99,6 @@ public class HostMonitor {
                 LOG.errorf(e, "%s: recording the poll failed", poll.agent.label());
             }
         }
+        reconciler.reconcile(before, answers, atStart);
     }
 }

@@ -66,10 +66,13 @@ public class TaskService {
         events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view(task));
     }
 
-    /** Moves the task's progress forward (it never goes back). */
+    /** Moves the task's progress forward (it never goes back); nothing once it has ended (the watchdog may have failed it). */
     @Transactional(TxType.REQUIRES_NEW)
     public void progress(UUID uuid, double value) {
         TaskEntity task = find(uuid);
+        if (task.getStatus().finished()) {
+            return;
+        }
         task.progress(value);
         events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view(task));
     }
@@ -77,7 +80,7 @@ public class TaskService {
     /** Ends the task successfully, in the caller's transaction (the one recording the outcome). */
     @Transactional(TxType.MANDATORY)
     public Task succeed(UUID uuid, Object result) {
-        TaskEntity task = find(uuid);
+        TaskEntity task = open(uuid);
         try {
             task.succeed(result == null ? null : json.writeValueAsString(result));
         } catch (JsonProcessingException e) {
@@ -91,7 +94,7 @@ public class TaskService {
     /** Ends the task with an error, in the caller's transaction. */
     @Transactional(TxType.MANDATORY)
     public Task fail(UUID uuid, MasterException error) {
-        TaskEntity task = find(uuid);
+        TaskEntity task = open(uuid);
         task.fail(error.code().name(), error.getMessage());
         Task view = view(task);
         events.record(ObjectClass.TASK, EventOperation.MOD, uuid, view);
@@ -116,7 +119,9 @@ public class TaskService {
 
     /**
      * At start-up no task can be running: one left PENDING or RUNNING was cut off by the master's
-     * end. It fails with TASK_INTERRUPTED rather than staying pending forever.
+     * end. It fails with TASK_INTERRUPTED rather than staying pending forever. Then (priority 15)
+     * the start-up reconciliation re-reads the VMs those tasks acted on from their hosts, and
+     * (priority 20) their locks are released — all before the API opens.
      */
     @Transactional
     void failInterrupted(@Observes @Priority(10) StartupEvent start) {
@@ -135,6 +140,31 @@ public class TaskService {
     public List<Task> children(UUID parent) {
         return em.createQuery("select t from TaskEntity t where t.parent = :p order by t.createdAt", TaskEntity.class)
                 .setParameter("p", parent).getResultList().stream().map(this::view).toList();
+    }
+
+    /**
+     * Tasks RUNNING since before {@code startedBefore}, oldest first: what the watchdog fails
+     * ({@link TaskWatchdog}).
+     */
+    @Transactional
+    public List<Task> runningSince(java.time.Instant startedBefore) {
+        return em.createQuery("select t from TaskEntity t where t.status = :running and t.startedAt < :before order by t.startedAt",
+                TaskEntity.class).setParameter("running", TaskStatus.RUNNING).setParameter("before", startedBefore).getResultList()
+                .stream().map(this::view).toList();
+    }
+
+    /**
+     * The task, still open: a task ends once. A worker that comes back after the watchdog failed
+     * its task must not turn it into a success; this refusal rolls its outcome's transaction back,
+     * and reconciliation then records what the host really has.
+     */
+    private TaskEntity open(UUID uuid) {
+        TaskEntity task = find(uuid);
+        if (task.getStatus().finished()) {
+            throw new IllegalStateException("task " + uuid + " (" + task.getName() + ") already ended as " + task.getStatus()
+                    + (task.getErrorCode() == null ? "" : " " + task.getErrorCode()) + ": its late outcome is not recorded");
+        }
+        return task;
     }
 
     private TaskEntity find(UUID uuid) {

@@ -6,9 +6,12 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
@@ -26,6 +29,8 @@ public class TaskWorkers {
     MasterConfig config;
 
     private ExecutorService executor;
+    /** The work of each task a worker has taken or will take, until it ends: what the watchdog interrupts. */
+    private final Map<UUID, Future<?>> work = new ConcurrentHashMap<>();
 
     @PostConstruct
     void create() {
@@ -38,14 +43,31 @@ public class TaskWorkers {
     }
 
     /** Runs {@code work} for task {@code task} on a worker; {@code work} must record its own outcome. */
-    public void submit(UUID task, Runnable work) {
-        executor.execute(() -> {
-            try {
-                work.run();
-            } catch (Throwable t) {
-                LOG.errorf(t, "task %s: the worker failed outside the task's own error handling", task);
-            }
-        });
+    public void submit(UUID task, Runnable body) {
+        // Registered before it can run, removed when it ends: the map holds only unfinished work.
+        synchronized (work) {
+            work.put(task, executor.submit(() -> {
+                try {
+                    body.run();
+                } catch (Throwable t) {
+                    LOG.errorf(t, "task %s: the worker failed outside the task's own error handling", task);
+                } finally {
+                    synchronized (work) {
+                        work.remove(task);
+                    }
+                }
+            }));
+        }
+    }
+
+    /**
+     * Interrupts the worker running {@code task}, if one still does. A worker waiting for an agent
+     * answers only when that call ends (each has its bound); the task's outcome is then refused,
+     * since the watchdog has ended it.
+     */
+    public boolean interrupt(UUID task) {
+        Future<?> running = work.get(task);
+        return running != null && running.cancel(true);
     }
 
     /** Running tasks are interrupted; the next start fails them as TASK_INTERRUPTED (see TaskService). */

@@ -1,5 +1,6 @@
 package io.atoll.master.vm;
 
+import io.atoll.master.host.HostHealth;
 import io.atoll.node.api.Accelerator;
 import io.atoll.node.api.BootSpec;
 import io.atoll.node.api.DiskSpec.DiskBus;
@@ -25,6 +26,11 @@ import java.util.UUID;
  * @param nics its network interfaces (VIFs), in order
  * @param powerState HALTED, RUNNING, PAUSED, SUSPENDED or CRASHED
  * @param residentOn the host it runs on, is suspended on or crashed on; {@code null} when halted
+ * @param residentOnHealth that host's health: UNREACHABLE means the power state is the last one
+ *     known, not confirmed; {@code null} when halted
+ * @param alsoRunningOn a second host found running this VM (by its uuid) while it is recorded on
+ *     {@code residentOn}: two copies exist and an administrator (or HA fencing) must stop one;
+ *     {@code null} normally. Nothing is killed automatically.
  * @param currentOperation the operation in progress and its task, or {@code null}
  * @param allowedOperations what may be asked now
  * @param snapshotOf for a snapshot, the VM it was taken of ({@code null} once that VM is destroyed)
@@ -33,8 +39,8 @@ import java.util.UUID;
  */
 public record Vm(UUID uuid, String name, VmKind kind, int vcpus, long memoryMiB, BootSpec boot, Accelerator accelerator, String machine,
                  List<Disk> disks, List<Nic> nics, VmPowerState powerState, UUID residentOn,
-                 CurrentOperation currentOperation, List<VmOperation> allowedOperations, UUID snapshotOf, Instant snapshotAt,
-                 Instant created) {
+                 HostHealth residentOnHealth, UUID alsoRunningOn, CurrentOperation currentOperation,
+                 List<VmOperation> allowedOperations, UUID snapshotOf, Instant snapshotAt, Instant created) {
     public Vm {
         Objects.requireNonNull(uuid, "uuid");
         Objects.requireNonNull(powerState, "powerState");

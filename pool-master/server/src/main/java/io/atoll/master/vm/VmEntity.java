@@ -64,6 +64,8 @@ public class VmEntity {
     @JdbcTypeCode(SqlTypes.VARCHAR)
     private VmOperation currentOperation;
     private UUID currentTask;
+    /** A second host found running this VM while it is recorded on {@code residentOn} (see Reconciler); null normally. */
+    private UUID alsoRunningOn;
     private Instant createdAt;
     /** A VM, a template (cloned, never started) or a snapshot of a VM (cloned or reverted to). */
     @Enumerated(EnumType.STRING)
@@ -171,7 +173,8 @@ public class VmEntity {
         BootSpec boot = bootKernel == null ? null : new BootSpec(bootKernel, bootInitrd, bootCmdline);
         Vm.CurrentOperation current = currentOperation == null ? null : new Vm.CurrentOperation(currentOperation, currentTask);
         return new Vm(uuid, name, kind, vcpus, memoryMiB, boot, accelerator, machine, disks.stream().map(VmDiskEntity::view).toList(),
-                nics.stream().map(VifEntity::view).toList(), powerState, residentOn == null ? null : residentOn.getUuid(), current,
+                nics.stream().map(VifEntity::view).toList(), powerState, residentOn == null ? null : residentOn.getUuid(),
+                residentOn == null ? null : residentOn.getHealth(), alsoRunningOn, current,
                 VmOperation.allowed(kind, powerState, currentOperation), snapshotOf == null ? null : snapshotOf.getUuid(), snapshotAt,
                 createdAt);
     }
@@ -198,6 +201,15 @@ public class VmEntity {
         powerState = state;
         residentOn = state == VmPowerState.HALTED ? null : host;
         scheduledOn = null;
+    }
+
+    /** Reconciliation's finding that {@code host} runs this VM too (null: no second copy known). */
+    void alsoRunningOn(UUID host) {
+        alsoRunningOn = host;
+    }
+
+    public UUID getAlsoRunningOn() {
+        return alsoRunningOn;
     }
 
     public UUID getUuid() {

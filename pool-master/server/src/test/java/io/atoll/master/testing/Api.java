@@ -51,6 +51,31 @@ public final class Api {
         }
     }
 
+    /** Polls the task until it has finished (bounded), and checks that it succeeded. */
+    public static JsonPath succeeded(String uuid, Duration limit) throws InterruptedException {
+        JsonPath done = awaitTask(uuid, limit);
+        assertThat(done.getString("status")).as("task %s: %s", uuid, done.prettify()).isEqualTo("SUCCESS");
+        return done;
+    }
+
+    /**
+     * What a class of tests leaves behind, cleared: every VM resident on {@code host} shut down
+     * hard, every VM destroyed, the host ejected. For {@code @AfterAll}, where RestAssured's
+     * address is no longer set: {@code master} is the application's URL ({@code @TestHTTPResource}).
+     */
+    public static void clearPool(java.net.URL master, String host, Duration limit) throws InterruptedException {
+        io.restassured.RestAssured.baseURI = master.toString().replaceAll("/$", "");
+        io.restassured.RestAssured.port = master.getPort();
+        for (var vm : api().get("/api/v1/vms").then().extract().jsonPath().getList("", java.util.Map.class)) {
+            if (host.equals(vm.get("residentOn"))) {
+                awaitTask(api().body("{\"force\": true}").post("/api/v1/vms/" + vm.get("uuid") + "/shutdown").then()
+                        .extract().path("uuid"), limit);
+            }
+            awaitTask(api().delete("/api/v1/vms/" + vm.get("uuid")).then().extract().path("uuid"), limit);
+        }
+        api().delete("/api/v1/hosts/" + host).then().statusCode(204);
+    }
+
     /** The id of the newest audit record (0 when there is none): what a test reads the audit after. */
     public static long lastAuditId() {
         List<Map<String, Object>> all = api().get("/api/v1/audit?limit=1000").then().extract().jsonPath().getList("");

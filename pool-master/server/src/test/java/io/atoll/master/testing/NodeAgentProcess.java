@@ -26,14 +26,15 @@ public final class NodeAgentProcess implements AutoCloseable {
     private final Path root;
     private final String host;
     private final int port;
-    private final Process process;
+    private final List<String> command;
+    private Process process;
     private final Path token;
 
-    private NodeAgentProcess(Path root, String host, int port, Process process, Path token) {
+    private NodeAgentProcess(Path root, String host, int port, List<String> command, Path token) {
         this.root = root;
         this.host = host;
         this.port = port;
-        this.process = process;
+        this.command = List.copyOf(command);
         this.token = token;
     }
 
@@ -76,10 +77,26 @@ public final class NodeAgentProcess implements AutoCloseable {
             cmd.add("-Datoll.agent.token-file=" + token);
         }
         cmd.addAll(List.of("-jar", jar));
-        Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve("agent.log").toFile()).start();
-        NodeAgentProcess agent = new NodeAgentProcess(root, address, port, process, token);
-        agent.awaitReady();
+        NodeAgentProcess agent = new NodeAgentProcess(root, address, port, cmd, token);
+        agent.launch();
         return agent;
+    }
+
+    private void launch() throws IOException, InterruptedException {
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("agent.log").toFile())).start();
+        awaitReady();
+    }
+
+    /**
+     * Starts the agent again after {@link #kill()}: same port, directories and host identity, as a
+     * host's service manager would. It re-adopts the VMs whose QEMU still runs.
+     */
+    public void restart() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            throw new IllegalStateException("the agent still runs (pid " + process.pid() + "): kill it first");
+        }
+        launch();
     }
 
     private static String pluginsDir() {
