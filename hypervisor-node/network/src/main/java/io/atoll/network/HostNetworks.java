@@ -59,14 +59,23 @@ public final class HostNetworks {
         this.filter = new VifFilter(cmd);
     }
 
-    /** The tap of a VM's VIF: {@code t} + the VM uuid's first 10 hex digits + {@code -} + the NIC's position (≤15 bytes). */
-    public static String tapName(UUID vm, int index) {
-        return tapPrefix(vm) + index;
+    /**
+     * The tap of a VM's VIF: {@code t} + the VM uuid's first 8 hex digits + {@code -} + 5 hex digits
+     * of the NIC id's SHA-256 (15 bytes): the same on every host and across restarts, so that a
+     * migration's target makes the taps its source had.
+     */
+    public static String tapName(UUID vm, String nicId) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(nicId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return tapPrefix(vm) + String.format("%02x%02x%02x", h[0] & 0xff, h[1] & 0xff, h[2] & 0xff).substring(0, 5);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** What every tap of the VM's VIFs starts with. */
     public static String tapPrefix(UUID vm) {
-        return "t" + vm.toString().replace("-", "").substring(0, 10) + "-";
+        return "t" + vm.toString().substring(0, 8) + "-";
     }
 
     /** Realises (or converges) a network on this host and answers its state. */
@@ -111,6 +120,7 @@ public final class HostNetworks {
                 cmd.tryRun("ip", "addr", "del", old.get().dhcp().hostAddress(), "dev", spec.bridge());
             }
             cmd.check(object, "ip", "addr", "replace", spec.dhcp().hostAddress(), "dev", spec.bridge());
+            filter.available(); // its table keeps DHCP broadcasts from crossing the tunnels
             dnsmasq.ensure(spec.dhcp(), mtu, object);
         } else {
             dnsmasq.stop();

@@ -12,6 +12,11 @@ import org.jboss.logging.Logger;
  * MAC as its source, else it is dropped before the bridge learns or forwards it. The rate limit is a
  * {@code limit rate over} rule per tap (commented with the tap's name, removed by handle). Traffic
  * towards the guest is shaped by {@code tc tbf} on the tap instead (see {@link HostNetworks}).
+ *
+ * <p>The same chain keeps DHCP local: a broadcast to a DHCP server (DISCOVER, or a REQUEST without
+ * a server) arriving through a VXLAN tunnel is dropped, so each host's dnsmasq answers its own
+ * guests only and the agent that runs a guest knows its address. Unicast renewals still cross the
+ * tunnel: a migrated guest renews its lease with the host that gave it.
  */
 final class VifFilter {
     private static final Logger LOG = Logger.getLogger(VifFilter.class);
@@ -22,6 +27,7 @@ final class VifFilter {
               set allowed { type ifname . ether_addr; }
               chain vif { type filter hook prerouting priority -200; policy accept;
                 iifname @guarded iifname . ether saddr != @allowed drop
+                iifname "vx*" ether daddr ff:ff:ff:ff:ff:ff udp dport 67 drop
               }
             }
             """;
