@@ -20,6 +20,7 @@ public final class Main {
         BENCHES.put("vm-start", new VmStartBench());
         BENCHES.put("storage", new StorageBench());
         BENCHES.put("migration", new MigrationBench());
+        BENCHES.put("network", new NetworkBench());
     }
 
     private Main() {
