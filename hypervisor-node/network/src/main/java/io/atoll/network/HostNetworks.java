@@ -102,6 +102,9 @@ public final class HostNetworks {
         if (old.isPresent() && tunnelName(old.get()) != null && !tunnelName(old.get()).equals(tunnel)) {
             removeTunnel(old.get());
         }
+        if (old.isPresent() && old.get().type() == NetworkType.EXTERNAL && !old.get().pif().equals(spec.pif())) {
+            cmd.tryRun("ip", "link", "set", old.get().pif(), "nomaster");
+        }
         int mtu = spec.mtu() != null ? spec.mtu() : defaultMtu(spec, object);
         if (!exists(spec.bridge())) {
             cmd.check(object, "ip", "link", "add", spec.bridge(), "type", "bridge");
@@ -191,6 +194,9 @@ public final class HostNetworks {
         NetworkSpec spec = spec(network).orElseThrow(() -> notFound(network));
         if (!NetworkSpec.IFNAME.matcher(tap).matches()) {
             throw new IllegalArgumentException("tap name '" + tap + "' is invalid (1-15 letters, digits, '_', '.' or '-')");
+        }
+        if (mac == null || !mac.toLowerCase(Locale.ROOT).matches("([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
+            throw new IllegalArgumentException("vif " + tap + ": MAC address '" + mac + "' is invalid (52:54:00:12:34:56)");
         }
         String object = "vif " + tap;
         if (!exists(tap)) {
