@@ -21,6 +21,7 @@ public final class Main {
         BENCHES.put("storage", new StorageBench());
         BENCHES.put("migration", new MigrationBench());
         BENCHES.put("pool-scale", new PoolScaleBench());
+        BENCHES.put("network", new NetworkBench());
     }
 
     private Main() {

@@ -52,4 +52,14 @@ public interface AgentConfig {
      * no authentication (only for an agent bound to loopback).
      */
     Optional<Path> tokenFile();
+
+    /** Where the networks realised on this host keep their spec and their DHCP service's files. */
+    @WithDefault("/var/lib/atoll/networks")
+    Path networkDir();
+
+    /**
+     * Run the network commands ({@code ip}, {@code bridge}, {@code tc}, {@code nft}, {@code dnsmasq})
+     * inside this network namespace instead of the host's own: for tests on a shared machine.
+     */
+    Optional<String> networkNamespace();
 }

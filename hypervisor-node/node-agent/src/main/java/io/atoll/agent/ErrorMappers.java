@@ -26,6 +26,14 @@ public class ErrorMappers {
         return error(e.code(), e.getMessage(), e.object());
     }
 
+    @ServerExceptionMapper
+    public Response network(io.atoll.network.NetworkException e) {
+        if (e.code().kind() != NodeErrorCode.Kind.USER) {
+            LOG.warn(e.getMessage());
+        }
+        return error(e.code(), e.getMessage(), e.object());
+    }
+
     /** An adapter's refusal that reached the API unwrapped: its code, prefixed STORAGE_. */
     @ServerExceptionMapper
     public Response storage(StorageException e) {

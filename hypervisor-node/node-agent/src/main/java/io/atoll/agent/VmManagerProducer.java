@@ -31,10 +31,10 @@ public class VmManagerProducer {
 
     @Produces
     @Singleton
-    VmManager vmManager(AgentConfig config, HostProbe probe, AttachedDisks disks) {
+    VmManager vmManager(AgentConfig config, HostProbe probe, AttachedDisks disks, io.atoll.agent.network.NetworkService networks) {
         NodeConfig node = new NodeConfig(config.stateDir(), config.runDir(), config.qemuBinary(),
                 config.cleanShutdownTimeout(), config.qemuStartTimeout(), config.hostMemoryReserveMib());
-        return new VmManager(node, probe, disks);
+        return new VmManager(node, probe, networks.around(disks));
     }
 
     void onStart(@Observes StartupEvent event, VmManager manager, HostProbe probe, HostIdentity host) {

@@ -31,9 +31,12 @@ public class VmResource {
     @Inject
     VmManager manager;
 
+    @Inject
+    io.atoll.agent.network.NetworkService networks;
+
     @GET
     public List<VmInfo> list() {
-        return manager.list();
+        return manager.list().stream().map(networks::withAddresses).toList();
     }
 
     /** Defines a VM on this host (halted). 201 with the VM. */
@@ -49,7 +52,7 @@ public class VmResource {
     @GET
     @Path("/{uuid}")
     public VmInfo get(@PathParam("uuid") UUID uuid) {
-        return manager.get(uuid);
+        return networks.withAddresses(manager.get(uuid));
     }
 
     /** Removes a halted, crashed or suspended VM and its state files; its disks stay. */

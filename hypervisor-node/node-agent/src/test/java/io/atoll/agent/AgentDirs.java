@@ -24,11 +24,18 @@ public class AgentDirs implements QuarkusTestResourceLifecycleManager {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+        return startIn(root);
+    }
+
+    /** The agent's directories under {@code dir}. */
+    Map<String, String> startIn(Path dir) {
+        root = dir;
         return Map.of("atoll.agent.state-dir", root.resolve("state").toString(),
                 "atoll.agent.run-dir", root.resolve("run").toString(),
                 "atoll.agent.plugins-dir", System.getProperty("atoll.test.plugins-dir", root.resolve("plugins").toString()),
                 "atoll.agent.storage-work-dir", root.resolve("storage").toString(),
-                "atoll.agent.host-uuid-file", root.resolve("host-uuid").toString());
+                "atoll.agent.host-uuid-file", root.resolve("host-uuid").toString(),
+                "atoll.agent.network-dir", root.resolve("networks").toString());
     }
 
     @Override

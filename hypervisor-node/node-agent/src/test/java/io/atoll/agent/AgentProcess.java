@@ -18,10 +18,22 @@ final class AgentProcess implements AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(30);
     private final Path root;
     private final int port;
+    private final String namespace;
+    private final String address;
     private Process process;
     private int starts;
 
     AgentProcess(Path root) throws IOException {
+        this(root, null, "127.0.0.1");
+    }
+
+    /**
+     * An agent inside a network namespace ({@code ip netns exec NS java …}): it, its QEMUs and its
+     * network commands see only that namespace; the test reaches it at {@code address}.
+     */
+    AgentProcess(Path root, String namespace, String address) throws IOException {
+        this.namespace = namespace;
+        this.address = address;
         this.root = Files.createDirectories(root);
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -37,12 +49,18 @@ final class AgentProcess implements AutoCloseable {
         String jar = System.getProperty("atoll.agent.jar");
         assertThat(jar).as("system property atoll.agent.jar (set by the build)").isNotNull();
         Path log = root.resolve("agent-" + (++starts) + ".log");
-        process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
+        List<String> argv = new java.util.ArrayList<>();
+        if (namespace != null) {
+            argv.addAll(List.of("ip", "netns", "exec", namespace));
+        }
+        argv.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=" + address,
+                "-Datoll.agent.network-dir=" + root.resolve("networks"),
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
                 "-Datoll.agent.plugins-dir=" + System.getProperty("atoll.test.plugins-dir", root.resolve("plugins").toString()), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
-                "-jar", jar)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "-jar", jar));
+        process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + READY.toNanos();
         while (true) {
             assertThat(process.isAlive()).as("agent runs; log: %s", Files.readString(log)).isTrue();
@@ -64,7 +82,7 @@ final class AgentProcess implements AutoCloseable {
     }
 
     RequestSpecification api() {
-        return given().baseUri("http://127.0.0.1:" + port).contentType(ContentType.JSON);
+        return given().baseUri("http://" + address + ":" + port).contentType(ContentType.JSON);
     }
 
     /** SIGKILL: the agent has no chance to do anything. */

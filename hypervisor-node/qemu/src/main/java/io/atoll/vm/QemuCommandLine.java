@@ -108,13 +108,16 @@ public final class QemuCommandLine {
         switch (nic.mode()) {
             case USER -> a.addAll(List.of("-netdev", "user,id=" + netdev));
             case TAP -> a.addAll(List.of("-netdev", "tap,id=" + netdev + ",ifname=" + nic.ifname() + ",script=no,downscript=no"));
+            // The node agent's network service turns NETWORK nics into TAP ones before QEMU starts.
+            case NETWORK -> throw new NodeException(io.atoll.node.api.NodeErrorCode.INVALID_SPEC, "vm " + spec.uuid(),
+                    "nic " + nic.id() + " is on network " + nic.network() + ", but this VM runtime has no network service to plug it");
         }
         String mac = nic.mac() != null ? nic.mac() : derivedMac(spec, index);
         a.addAll(List.of("-device", nic.model() + ",id=" + nic.id() + ",netdev=" + netdev + ",mac=" + mac));
     }
 
     /** A stable locally-administered MAC (QEMU's 52:54:00 prefix) derived from the VM's uuid and the NIC's position. */
-    static String derivedMac(VmSpec spec, int index) {
+    public static String derivedMac(VmSpec spec, int index) {
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest((spec.uuid() + "/" + index).getBytes(StandardCharsets.UTF_8));
             return String.format("52:54:00:%02x:%02x:%02x", h[0] & 0xff, h[1] & 0xff, h[2] & 0xff);

@@ -342,6 +342,82 @@ public final class VmManager implements AutoCloseable {
         });
     }
 
+    // ---------------------------------------------------------------- NIC hot plug (additive, issue 7)
+
+    /**
+     * Hot-plugs a NIC into a running (or paused) VM: {@code backend} is what QEMU opens (a {@code TAP}
+     * NIC on a tap the caller made, for a {@code NETWORK} one), {@code nic} what the VM's spec keeps
+     * (with its MAC fixed, so that it stays the same across restarts and migrations). QMP
+     * {@code netdev_add} then {@code device_add}; on failure the netdev is removed again.
+     */
+    public VmInfo addNic(UUID uuid, io.atoll.node.api.NicSpec nic, io.atoll.node.api.NicSpec backend) {
+        return operate(uuid, "add nic", EnumSet.of(RUNNING, PAUSED), vm -> {
+            if (vm.spec.nics().stream().anyMatch(n -> n.id().equals(nic.id()))) {
+                throw new NodeException(NodeErrorCode.INVALID_SPEC, vm.label(), vm.label() + " already has a nic " + nic.id()
+                        + ": choose another id");
+            }
+            if (backend.mode() != io.atoll.node.api.NicSpec.NicMode.TAP || nic.mac() == null) {
+                throw new IllegalArgumentException("a hot-plugged nic needs a MAC and a TAP backend");
+            }
+            String netdev = nic.id() + "-net";
+            qmp(vm, new QmpCommand.Raw("netdev_add", Map.of("type", "tap", "id", netdev, "ifname", backend.ifname(),
+                    "script", "no", "downscript", "no")));
+            try {
+                qmp(vm, new QmpCommand.Raw("device_add", Map.of("driver", backend.model(), "id", nic.id(),
+                        "netdev", netdev, "mac", nic.mac())));
+            } catch (QmpException e) {
+                qmp(vm, new QmpCommand.Raw("netdev_del", Map.of("id", netdev)));
+                throw e;
+            }
+            List<io.atoll.node.api.NicSpec> nics = new ArrayList<>(vm.spec.nics());
+            nics.add(nic);
+            synchronized (vm) {
+                vm.spec = vm.spec.withNics(nics);
+            }
+            persist(vm);
+            emit(vm, "mod", "nic " + nic.id() + " plugged");
+            LOG.infof("%s: nic %s plugged (%s)", vm.label(), nic.id(), backend.ifname());
+        });
+    }
+
+    /**
+     * Unplugs a NIC from a running (or paused) VM: QMP {@code device_del}, waiting up to
+     * {@code timeout} for the guest to let go of it ({@code DEVICE_DELETED}), then {@code netdev_del}
+     * (which alone already cuts the guest off the tap). The spec forgets the NIC.
+     */
+    public VmInfo removeNic(UUID uuid, String nicId, Duration timeout) {
+        return operate(uuid, "remove nic", EnumSet.of(RUNNING, PAUSED), vm -> {
+            if (vm.spec.nics().stream().noneMatch(n -> n.id().equals(nicId))) {
+                throw new NodeException(NodeErrorCode.NOT_FOUND, vm.label(), vm.label() + " has no nic " + nicId);
+            }
+            QmpClient qmp = qmpOf(vm);
+            java.util.concurrent.CompletableFuture<Void> deleted = new java.util.concurrent.CompletableFuture<>();
+            Runnable stop = qmp.onEvent(e -> {
+                if ("DEVICE_DELETED".equals(e.name()) && nicId.equals(e.data().path("device").asText())) {
+                    deleted.complete(null);
+                }
+            });
+            try {
+                qmp(vm, new QmpCommand.Raw("device_del", Map.of("id", nicId)));
+                try {
+                    deleted.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    LOG.warnf("%s: the guest did not release nic %s within %s; its backend is removed regardless", vm.label(),
+                            nicId, timeout);
+                }
+            } finally {
+                stop.run();
+            }
+            qmp(vm, new QmpCommand.Raw("netdev_del", Map.of("id", nicId + "-net")));
+            synchronized (vm) {
+                vm.spec = vm.spec.withNics(vm.spec.nics().stream().filter(n -> !n.id().equals(nicId)).toList());
+            }
+            persist(vm);
+            emit(vm, "mod", "nic " + nicId + " unplugged");
+            LOG.infof("%s: nic %s unplugged", vm.label(), nicId);
+        });
+    }
+
     /** Saves the VM's memory and device state to a file in its state directory and ends QEMU. */
     public VmInfo suspend(UUID uuid) {
         return operate(uuid, "suspend", EnumSet.of(RUNNING, PAUSED), vm -> {

@@ -35,6 +35,14 @@ public enum NodeErrorCode {
     STORAGE_BACKEND_FAILED(502, Kind.EXTERNAL),
     STORAGE_PLUGIN_INCOMPATIBLE(500, Kind.EXTERNAL),
     STORAGE_CORRUPT(500, Kind.EXTERNAL),
+    /** No network with this uuid is realised on this host ({@code PUT /api/v1/networks/{uuid}} first). */
+    NETWORK_NOT_FOUND(404, Kind.USER),
+    /** This host cannot realise what was asked (a VLAN without 802.1q in the kernel), said why. */
+    NETWORK_NOT_SUPPORTED(409, Kind.USER),
+    /** A network is still in use (VIFs on its bridge) or realised differently. */
+    NETWORK_IN_USE(409, Kind.USER),
+    /** An ip/bridge/tc/nft/dnsmasq command failed; its own message is included. */
+    NETWORK_FAILED(502, Kind.EXTERNAL),
     INTERNAL(500, Kind.INTERNAL);
 
     /** Who has to act: the caller, a component outside the agent, or the agent's developers. */

@@ -74,4 +74,9 @@ public record VmSpec(UUID uuid, String name, int vcpus, long memoryMiB, BootSpec
     public VmSpec withIdentity(UUID newUuid, String newName) {
         return new VmSpec(newUuid, newName, vcpus, memoryMiB, boot, disks, nics, accelerator, machine);
     }
+
+    /** This VM with other NICs (a hot plug or unplug). */
+    public VmSpec withNics(List<NicSpec> newNics) {
+        return new VmSpec(uuid, name, vcpus, memoryMiB, boot, disks, newNics, accelerator, machine);
+    }
 }
