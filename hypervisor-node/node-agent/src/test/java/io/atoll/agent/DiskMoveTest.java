@@ -116,7 +116,7 @@ class DiskMoveTest {
     }
 
     private static void assertHeld(String sr, String vdi) {
-        api().body(Map.of("virtualSize", 512 * MIB)).post(srPath(sr) + "/disks/" + vdi + "/resize")
+        api().body(Map.of("virtualSize", 4096 * MIB)).post(srPath(sr) + "/disks/" + vdi + "/resize")
                 .then().statusCode(409).body("code", equalTo("STORAGE_IN_USE"));
     }
 
@@ -204,5 +204,62 @@ class DiskMoveTest {
         assertDetached(sr1, disk, 16 * MIB);
         assertHeld(sr2, good);
         api().post("/api/v1/vms/" + vm + "/unpause").then().statusCode(200).body("powerState", equalTo("RUNNING"));
+    }
+
+    @Test
+    void aCancelledMoveLeavesTheGuestOnItsDiskAndTheTargetDetached() throws Exception {
+        Path bootImage = root.resolve("counter.img");
+        Files.copy(TestGuests.counterImage(), bootImage);
+        long size = 1024 * MIB;
+        java.util.Set<Path> before;
+        try (var files = Files.list(root.resolve(sr1))) {
+            before = files.collect(java.util.stream.Collectors.toSet());
+        }
+        String disk = createDisk(sr1, "big", size);
+        Path image;
+        try (var files = Files.list(root.resolve(sr1))) {
+            image = files.filter(f -> !before.contains(f) && f.toString().endsWith(".qcow2")).findFirst().orElseThrow();
+        }
+        // 1 GiB of data, written on the host before any VM opens it: a copy that takes a while.
+        List<String> qemuIo = new java.util.ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+        for (long off = 0; off < size; off += 128 * MIB) {
+            qemuIo.addAll(List.of("-c", "write -q -P 0x5a " + off + " " + 128 * MIB));
+        }
+        qemuIo.add(image.toString());
+        Process io = new ProcessBuilder(qemuIo).redirectErrorStream(true).start();
+        String ioOut = new String(io.getInputStream().readAllBytes());
+        assertThat(io.waitFor()).as(ioOut).isZero();
+        String target = createDisk(sr2, "big-moved", size);
+        String vm = define("{\"name\": \"cancelled-mover\", \"vcpus\": 1, \"memoryMiB\": 32, \"accelerator\": \"TCG\", \"disks\": ["
+                + "{\"id\": \"disk0\", \"format\": \"raw\", \"bootIndex\": 0, \"source\": {\"driver\": \"file\", \"filename\": \""
+                + bootImage + "\"}}, {\"id\": \"disk1\", \"source\": " + vdi(sr1, disk) + "}]}");
+        api().post("/api/v1/vms/" + vm + "/start").then().statusCode(200);
+        String path = "/api/v1/vms/" + vm + "/disks/disk1/move";
+
+        // The move runs in the background; once it copies, it is cancelled.
+        var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> api().body(Map.of("sr", sr2, "vdi", target)).post(path));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String status = null;
+        while (System.nanoTime() < deadline && !answer.isDone()) {
+            var r = given().get(path);
+            status = r.statusCode() == 200 ? r.path("status") : null;
+            if ("copying".equals(status)) {
+                api().post(path + "/cancel").then().statusCode(202);
+                break;
+            }
+            Thread.sleep(20);
+        }
+        assertThat(status).as("the 1 GiB copy was seen in progress").isEqualTo("copying");
+        answer.get(60, java.util.concurrent.TimeUnit.SECONDS).then().statusCode(409).body("code", equalTo("MIGRATION_CANCELLED"))
+                .body("message", containsString("old disk"));
+        given().get(path).then().statusCode(200).body("status", equalTo("cancelled"));
+
+        // The guest runs on its disk; the target is free again.
+        given().get("/api/v1/vms/" + vm).then().statusCode(200).body("powerState", equalTo("RUNNING"))
+                .body("spec.disks[1].source.vdi", equalTo(disk));
+        assertThat(manager.liveBlockDevice(UUID.fromString(vm), "disk1").chain().get(0).get("filename").toString())
+                .isEqualTo(image.toString());
+        assertHeld(sr1, disk);
+        assertDetached(sr2, target, size);
     }
 }
