@@ -54,6 +54,34 @@ public interface DiskResolver {
     default void ended(VmSpec spec, String label) {
     }
 
+    /**
+     * A live disk move: attaches {@code target} (an {@code atoll-vdi} reference) for the running
+     * VM as the future replacement of its disk {@code disk}, after checking it can take the disk's
+     * place (same virtual size, free to write). Nothing changes for the VM's current disks until
+     * {@link Replacement#commit}; {@link Replacement#abort} detaches the target again.
+     *
+     * @throws NodeException naming the disk and what to do; nothing stays attached then
+     */
+    default Replacement replace(VmSpec spec, io.atoll.node.api.DiskSpec disk, java.util.Map<String, Object> target, String label) {
+        throw new NodeException(io.atoll.node.api.NodeErrorCode.OPERATION_NOT_ALLOWED, "disk " + disk.id(), label
+                + ": disks of this host cannot be moved (no storage repositories here)");
+    }
+
+    /** A disk attached to take another's place in a running VM: the outcome of {@link #replace}. */
+    interface Replacement {
+        /** The new disk as QEMU opens it (the same id as the disk it replaces). */
+        io.atoll.node.api.DiskSpec resolved();
+
+        /** The new disk as the VM's spec names it from now on. */
+        io.atoll.node.api.DiskSpec reference();
+
+        /** The guest runs on the new disk and QEMU let go of the old one: the VM holds the new disk, the old is detached. */
+        void commit();
+
+        /** The move did not happen: the new disk is detached, the old one stays held. Never throws. */
+        void abort();
+    }
+
     /** What one QEMU of a VM holds, from its start to its end. */
     interface Lease {
         /** The spec with every disk in a form QEMU opens. */

@@ -102,6 +102,13 @@ final class Migration {
             String status = progress.status();
             switch (status) {
                 case "completed" -> {
+                    // QEMU reports "completed" a moment before it fills in the totals (7.2: set after the state
+                    // changes), and the MIGRATION event wakes us at once: read again briefly until they are there.
+                    for (int i = 0; i < 40 && (info.totalTime() == null || info.totalTime() == 0); i++) {
+                        Thread.sleep(5);
+                        info = qmp.execute(new QmpCommand.QueryMigrate(), T);
+                    }
+                    progress = toProgress(info);
                     LOG.infof("%s: migrated in %d ms, downtime %d ms, %d MiB sent", label, progress.totalTimeMs(),
                             progress.downtimeMs(), progress.transferredBytes() >> 20);
                     return progress;

@@ -111,6 +111,8 @@ public final class VmManager implements AutoCloseable {
         volatile String shutdownReason;
         boolean expectExit;
         volatile Migration migration;
+        /** The VM's last live disk move (in progress, or its outcome). */
+        volatile DiskMove diskMove;
         /** What the running QEMU holds through the {@link DiskResolver}; released once when it ends. */
         DiskResolver.Lease disks;
 
@@ -667,6 +669,63 @@ public final class VmManager implements AutoCloseable {
         } catch (QmpException | NodeException e) {
             LOG.warnf("%s: cannot read its run state after the migration: %s", vm.label(), e.getMessage());
         }
+    }
+
+    // ---------------------------------------------------------------- live disk move
+
+    /**
+     * Moves a running (or paused) VM's disk to another disk of this host while the guest runs:
+     * the {@link DiskResolver} attaches {@code target}, QEMU mirrors the disk into it and pivots
+     * the guest onto it ({@link DiskMove}), the old disk is let go, and the VM's stored spec names
+     * the new disk from then on. On failure or cancel the guest runs on its old disk and the new
+     * one is detached again.
+     */
+    public VmInfo moveDisk(UUID uuid, String diskId, Map<String, Object> target) {
+        return operate(uuid, "disk_move", EnumSet.of(RUNNING, PAUSED), vm -> {
+            DiskSpec from = vm.spec.disks().stream().filter(d -> d.id().equals(diskId)).findFirst()
+                    .orElseThrow(() -> new NodeException(NodeErrorCode.INVALID_REQUEST, "disk " + diskId, vm.label() + " has no disk "
+                            + diskId + ": its disks are " + vm.spec.disks().stream().map(DiskSpec::id).toList()));
+            DiskResolver.Replacement replacement = disks.replace(vm.spec, from, target, vm.label());
+            boolean moved = false;
+            try {
+                DiskMove move = new DiskMove(qmpOf(vm), vm.label(), diskId, replacement.resolved());
+                vm.diskMove = move;
+                move.run();
+                moved = true;
+            } finally {
+                if (!moved) {
+                    replacement.abort();
+                }
+            }
+            replacement.commit();
+            synchronized (vm) {
+                vm.spec = vm.spec.withDisk(replacement.reference());
+                persist(vm);
+            }
+            emit(vm, "mod", "disk " + diskId + " moved to " + replacement.reference().source());
+        });
+    }
+
+    /** The VM's live disk move in progress, or how its last one ended. */
+    public io.atoll.node.api.DiskMoveProgress diskMoveProgress(UUID uuid, String diskId) {
+        ManagedVm vm = find(uuid);
+        DiskMove m = vm.diskMove;
+        if (m == null || !m.progress().diskId().equals(diskId)) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label() + ": disk " + diskId
+                    + " has not been moved since the agent started");
+        }
+        return m.progress();
+    }
+
+    /** Asks the VM's disk move to stop; the move call then fails with MIGRATION_CANCELLED, the guest on its old disk. */
+    public void cancelDiskMove(UUID uuid, String diskId) {
+        ManagedVm vm = find(uuid);
+        DiskMove m = vm.diskMove;
+        if (m == null || !"disk_move".equals(vm.operation) || !m.progress().diskId().equals(diskId)) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label() + ": disk " + diskId
+                    + " is not moving: nothing to cancel");
+        }
+        m.cancel();
     }
 
     // ---------------------------------------------------------------- the engine

@@ -42,6 +42,8 @@ public final class AttachedDisks implements DiskResolver {
 
     private final StorageRepositories srs;
     private final List<Holder> holders = new ArrayList<>();
+    /** Each running VM's holds, as its lease releases them (a disk move swaps one). Guarded by {@code this}. */
+    private final Map<UUID, List<Holder>> leases = new java.util.HashMap<>();
 
     public AttachedDisks(StorageRepositories srs) {
         this.srs = srs;
@@ -203,7 +205,18 @@ public final class AttachedDisks implements DiskResolver {
     }
 
     private Lease lease(VmSpec spec, List<Holder> mine) {
-        return Lease.of(spec, () -> release(mine));
+        List<Holder> held = new ArrayList<>(mine);
+        synchronized (this) {
+            leases.put(spec.uuid(), held);
+        }
+        return Lease.of(spec, () -> {
+            List<Holder> now;
+            synchronized (this) {
+                leases.remove(spec.uuid(), held);
+                now = List.copyOf(held);
+            }
+            release(now);
+        });
     }
 
     /** Lets go of a VM's holds; disks no other VM here holds are detached. Never throws. */
@@ -214,6 +227,110 @@ public final class AttachedDisks implements DiskResolver {
             }
         }
         detachUnheld(new LinkedHashSet<>(mine));
+    }
+
+    // ---------------------------------------------------------------- live disk move
+
+    /**
+     * Attaches {@code target} read-write for the running VM that holds {@code disk}, to take its
+     * place: the disk must be a read-write repository disk, the target another disk of an attached
+     * repository, of the same virtual size, that no VM here holds.
+     */
+    @Override
+    public Replacement replace(VmSpec spec, DiskSpec disk, Map<String, Object> target, String label) {
+        if (!isVdi(disk)) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, "disk " + disk.id(), label + ": disk " + disk.id()
+                    + " is not a storage repository disk (its source is '" + disk.source().get("driver")
+                    + "'): only atoll-vdi disks move between repositories");
+        }
+        if (disk.readOnly()) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, "disk " + disk.id(), label + ": disk " + disk.id()
+                    + " is read-only: only disks the VM writes are moved");
+        }
+        Holder old = holderOf(spec, label, disk);
+        DiskSpec reference;
+        try {
+            Map<String, Object> source = new LinkedHashMap<>(target);
+            source.put("driver", DiskSpec.VDI_DRIVER);
+            reference = new DiskSpec(disk.id(), disk.format(), source, Map.of(), false, disk.bus(), disk.bootIndex(), Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new NodeException(NodeErrorCode.INVALID_REQUEST, "disk " + disk.id(), label + ": " + e.getMessage(), e);
+        }
+        Holder h = holderOf(spec, label, reference);
+        if (h.sameVdi(old.sr(), old.vdi())) {
+            throw new NodeException(NodeErrorCode.INVALID_REQUEST, "disk " + disk.id(), label + ": disk " + disk.id()
+                    + " already is " + h.vdi() + " in " + srs.label(h.sr()) + ": name another disk to move it to");
+        }
+        StorageRepository from = repository(old, label);
+        StorageRepository to = repository(h, label);
+        long size;
+        long targetSize;
+        try {
+            size = from.disk(old.vdi()).virtualSize();
+            io.atoll.storage.spi.VirtualDiskInfo t = to.disk(h.vdi());
+            if (t.isSnapshot() || t.readOnly()) {
+                throw new NodeException(NodeErrorCode.STORAGE_INVALID_ARGUMENT, "disk " + h.vdi(), label + ": " + h.vdi() + " in "
+                        + srs.label(h.sr()) + " is a read-only snapshot: move the disk to a writable disk");
+            }
+            targetSize = t.virtualSize();
+        } catch (StorageException e) {
+            throw new NodeException(StorageErrors.code(e), "disk " + h.vdi(), label + ": cannot move disk " + disk.id() + " to "
+                    + h.vdi() + " in " + srs.label(h.sr()) + ": " + e.getMessage(), e);
+        }
+        if (targetSize != size) {
+            throw new NodeException(NodeErrorCode.STORAGE_INVALID_ARGUMENT, "disk " + h.vdi(), label + ": disk " + disk.id() + " is "
+                    + size + " bytes but " + h.vdi() + " in " + srs.label(h.sr()) + " is " + targetSize + " bytes ("
+                    + (targetSize < size ? "too small" : "larger") + "): create the target disk with virtualSize " + size);
+        }
+        claim(h);
+        DiskAttachment attachment;
+        try {
+            attachment = to.attach(h.vdi(), AccessMode.READ_WRITE);
+        } catch (StorageException e) {
+            release(List.of(h));
+            throw new NodeException(StorageErrors.code(e), "disk " + h.vdi(), label + ": " + h.vdi() + " in " + srs.label(h.sr())
+                    + " cannot be attached: " + e.getMessage(), e);
+        }
+        DiskSpec resolved;
+        try {
+            resolved = resolve(reference, attachment, label);
+        } catch (NodeException e) {
+            release(List.of(h));
+            throw e;
+        }
+        LOG.infof("%s: attached %s in %s to take the place of disk %s (%s)", label, h.vdi(), srs.label(h.sr()), disk.id(), old.vdi());
+        return new Replacement() {
+            @Override
+            public DiskSpec resolved() {
+                return resolved;
+            }
+
+            @Override
+            public DiskSpec reference() {
+                return reference;
+            }
+
+            @Override
+            public void commit() {
+                synchronized (AttachedDisks.this) {
+                    holders.remove(old);
+                    List<Holder> held = leases.get(spec.uuid());
+                    if (held != null) {
+                        held.remove(old);
+                        held.add(h);
+                    } else {
+                        holders.remove(h); // its QEMU ended meanwhile: nothing holds the new disk either
+                    }
+                }
+                detachUnheld(new LinkedHashSet<>(List.of(old, h)));
+                LOG.infof("%s: disk %s is now %s in %s; %s detached", label, disk.id(), h.vdi(), srs.label(h.sr()), old.vdi());
+            }
+
+            @Override
+            public void abort() {
+                release(List.of(h));
+            }
+        };
     }
 
     private void detachUnheld(Set<Holder> candidates) {

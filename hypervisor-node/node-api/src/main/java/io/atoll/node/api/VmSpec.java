@@ -70,6 +70,15 @@ public record VmSpec(UUID uuid, String name, int vcpus, long memoryMiB, BootSpec
                 accelerator, machine);
     }
 
+    /** A copy whose disk of the same id is {@code disk} (a disk moved to another repository). */
+    public VmSpec withDisk(DiskSpec disk) {
+        if (disks.stream().noneMatch(d -> d.id().equals(disk.id()))) {
+            throw new IllegalArgumentException("vm " + name + " has no disk " + disk.id());
+        }
+        return new VmSpec(uuid, name, vcpus, memoryMiB, boot, disks.stream().map(d -> d.id().equals(disk.id()) ? disk : d).toList(),
+                nics, accelerator, machine);
+    }
+
     /** A copy with another name and uuid, same hardware. */
     public VmSpec withIdentity(UUID newUuid, String newName) {
         return new VmSpec(newUuid, newName, vcpus, memoryMiB, boot, disks, nics, accelerator, machine);
