@@ -81,6 +81,13 @@ public final class NetworkService {
                 networks.unplugVifs(HostNetworks.tapPrefix(spec.uuid()));
                 disks.ended(spec, label);
             }
+
+            // Disk moves are the disks' business alone. Every method of DiskResolver must be passed on
+            // here: a default left in place would silently answer for the real resolver.
+            @Override
+            public Replacement replace(VmSpec spec, io.atoll.node.api.DiskSpec disk, java.util.Map<String, Object> target, String label) {
+                return disks.replace(spec, disk, target, label);
+            }
         };
     }
 
