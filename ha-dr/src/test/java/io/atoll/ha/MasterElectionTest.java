@@ -43,7 +43,8 @@ class MasterElectionTest {
         List<String> events = new CopyOnWriteArrayList<>();
         List<ClusterMember> members = new ArrayList<>();
         List<MasterElection> elections = new ArrayList<>();
-        try (TestCluster cluster = new TestCluster(T, 3)) {
+        TestCluster cluster = new TestCluster(T, 3);
+        try {
             for (int i = 0; i < 3; i++) {
                 members.add(cluster.join(i, ids.get(i), q));
             }
@@ -79,6 +80,7 @@ class MasterElectionTest {
             assertThat(events).contains(ids.get(first).name() + " stopped " + firstEpoch);
         } finally {
             elections.forEach(MasterElection::close);
+            cluster.close();
         }
     }
 

@@ -74,6 +74,8 @@ class MasterFailoverProcessIT {
         Await.until(T.restartAfter().plusSeconds(5), () -> "takeover: " + states(outs),
                 () -> activeIndexExcept(outs, first) >= 0);
         Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
+        System.out.printf("MasterFailoverProcessIT: m%d killed, m%d active after %d ms (bound T + margin = %d ms)%n", first,
+                activeIndexExcept(outs, first), takeover.toMillis(), T.restartAfter().toMillis());
         assertThat(takeover).as("takeover after the kill").isLessThanOrEqualTo(T.restartAfter());
         int second = activeIndexExcept(outs, first);
         assertThat(epoch(lastLine(outs.get(second)))).isGreaterThan(firstEpoch);
