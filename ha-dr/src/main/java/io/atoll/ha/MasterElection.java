@@ -34,6 +34,7 @@ public final class MasterElection implements AutoCloseable {
     private final HaTimings timings;
     private final Listener listener;
     private final ScheduledExecutorService executor;
+    private volatile AutoCloseable viewSubscription;
     private FencingToken active;
     private long lastRenewNanos;
     private long lastPollNanos;
@@ -61,7 +62,11 @@ public final class MasterElection implements AutoCloseable {
     /** Convenience: the majority from a cluster member, with steps also on each view change. */
     public static MasterElection start(MasterLease lease, ClusterMember member, HaTimings timings, Listener listener) {
         MasterElection e = new MasterElection(lease, member::inMajority, timings, listener);
-        member.onViewChange(v -> e.executor.execute(e::step));
+        e.viewSubscription = member.onViewChange(v -> {
+            if (!e.executor.isShutdown()) {
+                e.executor.execute(e::step);
+            }
+        });
         return e;
     }
 
@@ -125,6 +130,14 @@ public final class MasterElection implements AutoCloseable {
     /** Stops electing; an active instance releases the lease so a standby takes over at once. */
     @Override
     public void close() {
+        AutoCloseable subscription = viewSubscription;
+        if (subscription != null) {
+            try {
+                subscription.close();
+            } catch (Exception ignored) {
+                // removing a listener from a list does not fail
+            }
+        }
         try {
             executor.submit(() -> {
                 if (active != null) {
