@@ -1,0 +1,76 @@
+package io.atoll.ha.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a program (an argument list, never a shell string) with a bound, its output appended to a log. */
+public final class Commands {
+    private Commands() {
+    }
+
+    /** Runs {@code argv}; fails with the log's tail when it exits non-zero or outlives {@code timeout}. */
+    public static void run(Path log, Duration timeout, List<String> argv) {
+        try {
+            Files.writeString(log, "$ " + String.join(" ", argv) + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                throw new IllegalStateException(argv.get(0) + " did not end within " + timeout.toSeconds() + " s; log " + log + ":\n" + tail(log));
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", argv) + " exited with " + p.exitValue() + "; log " + log + ":\n" + tail(log));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + argv.get(0) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + argv.get(0), e);
+        }
+    }
+
+    public static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** {@code argv} run as {@code user} when this JVM runs as root (initdb and postgres refuse root), else as is. */
+    public static List<String> as(String user, List<String> argv) {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return argv;
+        }
+        List<String> out = new ArrayList<>(List.of("runuser", "-u", user, "--"));
+        out.addAll(argv);
+        return out;
+    }
+
+    /** Deletes a tree, deepest first; best effort. */
+    public static void deleteTree(Path root) {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        try (var files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    public static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free loopback port", e);
+        }
+    }
+}
