@@ -138,7 +138,11 @@ class ArgumentParsingTest {
         assertThatThrownBy(() -> VmCommand.mebibytes("lots")).isInstanceOf(CliException.class).hasMessageContaining("512M");
         assertThatThrownBy(() -> VmCommand.mebibytes("-5")).isInstanceOf(CliException.class);
         assertThatThrownBy(() -> VmCommand.disk("/srv/a.raw,cache=none")).isInstanceOf(CliException.class)
-                .hasMessageContaining("'cache' is not one of format=, boot=, ro, bus=, id=");
+                .hasMessageContaining("'cache' is not one of size=, format=, boot=, ro, bus=, id=");
+        // A new disk in a repository, and an existing virtual disk.
+        assertThat(VmCommand.disk("sr=local,size=64M,boot=0").toString()).isEqualTo("{\"sr\":\"local\",\"sizeBytes\":67108864,\"bootIndex\":0}");
+        assertThat(VmCommand.disk("vdi=3f2a,ro").toString()).isEqualTo("{\"vdi\":\"3f2a\",\"readOnly\":true}");
+        assertThatThrownBy(() -> VmCommand.disk("sr=")).isInstanceOf(CliException.class).hasMessageContaining("sr= needs a value");
         assertThatThrownBy(() -> VmCommand.disk("/srv/a.raw,boot=first")).isInstanceOf(CliException.class);
         assertThatThrownBy(() -> VmCommand.nic("bridge=br0")).isInstanceOf(CliException.class).hasMessageContaining("user or tap=IFNAME");
         assertThatThrownBy(() -> VmCommand.nic("tap")).isInstanceOf(CliException.class).hasMessageContaining("tap= needs a value");
