@@ -34,8 +34,11 @@ class SharedDiskMigrationIT {
     @AfterEach
     void stop() throws Exception {
         try {
-            source.close();
-            target.close();
+            try {
+                source.close(); // fails when it had to end a QEMU the test left: the target must still be stopped
+            } finally {
+                target.close();
+            }
         } finally {
             try (var files = Files.walk(root)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
