@@ -71,7 +71,12 @@ class SharedDiskMigrationIT {
         assertThat(incoming.statusCode()).as(incoming.asString()).isEqualTo(200);
         String uri = incoming.path("uri");
         source.api().body(Map.of("uri", uri)).post("/api/v1/vms/" + uuid + "/migrate").then().statusCode(200);
-        target.api().get("/api/v1/vms/" + uuid).then().statusCode(200).body("powerState", equalTo("RUNNING"));
+        // The target runs the guest once it has seen the migration complete, a moment after the source did.
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (!"RUNNING".equals(target.api().get("/api/v1/vms/" + uuid).then().statusCode(200).extract().path("powerState"))) {
+            assertThat(System.nanoTime()).as("vm %s running on the target", uuid).isLessThan(deadline);
+            Thread.sleep(20);
+        }
         source.api().get("/api/v1/vms/" + uuid).then().statusCode(404);
         assertThat(AgentDirs.qemusUnder(source.root().resolve("run"))).isEmpty();
 

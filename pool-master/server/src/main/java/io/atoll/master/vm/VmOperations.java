@@ -204,8 +204,7 @@ public class VmOperations {
         } catch (MasterException gone) {
             LOG.debugf("vm %s: no final migration figures from %s: %s", vm, source.label(), gone.getMessage());
         }
-        VmInfo there = agents.vm(target, vm).orElseThrow(() -> new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm,
-                target.label() + " does not know vm " + vm + " after the migration the source reported done (" + info.powerState() + ")"));
+        VmInfo there = receivedOn(target, vm, info);
         LOG.infof("vm %s (%s): now on %s%s", vm, spec.name(), target.label(), last == null ? ""
                 : " (" + last.totalTimeMs() + " ms, " + (last.transferredBytes() >> 20) + " MiB sent, downtime " + last.downtimeMs() + " ms)");
         if (!newDisks.isEmpty()) {
@@ -214,6 +213,28 @@ public class VmOperations {
             vms.disksMoved(vm, moved);
         }
         return vms.succeeded(vm, task, target.host(), there.powerState(), true);
+    }
+
+    /**
+     * The VM on the target once the target has finished receiving it: the target resumes the
+     * guest when it sees the migration complete, a moment after the source reported it done (and,
+     * for a storage migration, after the source has let go of the exported disks).
+     */
+    private VmInfo receivedOn(AgentEndpoint target, UUID vm, VmInfo sourceSaid) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+        while (true) {
+            VmInfo there = agents.vm(target, vm).orElseThrow(() -> new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm,
+                    target.label() + " does not know vm " + vm + " after the migration the source reported done (" + sourceSaid.powerState() + ")"));
+            if (!"migrate_receive".equals(there.currentOperation()) || System.nanoTime() > deadline) {
+                return there;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return there;
+            }
+        }
     }
 
     private void followProgress(AgentEndpoint source, UUID vm, UUID task) {
