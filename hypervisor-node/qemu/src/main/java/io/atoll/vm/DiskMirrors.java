@@ -24,12 +24,14 @@ import org.jboss.logging.Logger;
  * target's NBD export until source and target are in sync; then the memory moves, and the
  * mirrors end without pivoting, the target holding a point-in-time copy from the switch-over.
  *
- * <p>The mirrors copy in the background until in sync, then follow the guest's writes. The memory
- * migration stops at {@code pre-switchover} with the guest paused; there each mirror is
- * cancelled, which copies what is still dirty and leaves the target a point-in-time copy of that
- * moment; only then does QEMU hand the VM over. (Write-blocking mode from the start lost writes
- * under QEMU 7.2 in our tests, and switching a running mirror to it needs QEMU 9.1's
- * {@code block-job-change}.)
+ * <p>The mirrors copy in the background until in sync (the bulk copy does not slow the guest's
+ * writes), then switch to write-blocking ({@code block-job-change}): from then on a guest write
+ * completes only once it has reached the target too, so the target stays in sync however fast the
+ * guest writes, and the memory migration is not left racing a backlog of dirty blocks. The memory
+ * migration stops at {@code pre-switchover} with the guest paused; there each mirror is cancelled
+ * (nothing is left to copy by then), which leaves the target a point-in-time copy of that moment;
+ * only then does QEMU hand the VM over. A QEMU without {@code block-job-change} (before 8.2) keeps
+ * the background mode, and the cancel at pre-switchover copies what is still dirty.
  */
 final class DiskMirrors {
     private static final Logger LOG = Logger.getLogger(DiskMirrors.class);
@@ -95,6 +97,7 @@ final class DiskMirrors {
                 r.getValue().get();
             }
             LOG.infof("%s: %d disk mirror(s) in sync", label, targets.size());
+            writeBlocking(cancelled);
         } catch (ExecutionException e) {
             abort();
             throw new NodeException(NodeErrorCode.MIGRATION_FAILED, label, label + ": mirroring the disks failed: "
@@ -103,6 +106,45 @@ final class DiskMirrors {
             abort();
             throw e;
         }
+    }
+
+    /**
+     * Switches the mirrors in sync to write-blocking and waits until QEMU reports each actively
+     * synced (every guest write then reaches the target before it completes).
+     */
+    private void writeBlocking(BooleanSupplier cancelled) throws QmpException, InterruptedException {
+        for (String diskId : started) {
+            try {
+                qmp.execute(new QmpCommand.Raw("block-job-change", Map.of("id", job(diskId), "type", "mirror",
+                        "copy-mode", "write-blocking")), T);
+            } catch (QmpException.CommandFailed old) {
+                LOG.infof("%s: mirrors stay in background mode (this QEMU cannot switch them: %s)", label, old.getMessage());
+                return;
+            }
+        }
+        long deadline = System.nanoTime() + T.toNanos();
+        Set<String> synced = new HashSet<>();
+        while (synced.size() < started.size()) {
+            if (cancelled.getAsBoolean()) {
+                throw new NodeException(NodeErrorCode.MIGRATION_CANCELLED, label, label + ": migration cancelled while "
+                        + "mirroring its disks; the VM runs on here with its disks");
+            }
+            for (JsonNode j : qmp.execute(new QmpCommand.Raw("query-block-jobs", Map.of()), T)) {
+                String device = j.path("device").asText();
+                if (ready.containsKey(device) && j.path("actively-synced").asBoolean(false)) {
+                    synced.add(device);
+                }
+            }
+            if (synced.size() < started.size()) {
+                if (System.nanoTime() > deadline) {
+                    // Still correct: the cancel at pre-switchover copies what is left.
+                    LOG.warnf("%s: mirrors not actively synced after %d s; going on, the switch-over copies the rest", label, T.toSeconds());
+                    return;
+                }
+                Thread.sleep(20);
+            }
+        }
+        LOG.infof("%s: %d disk mirror(s) write-blocking and in sync", label, started.size());
     }
 
     private void start(String diskId, URI nbd) throws QmpException {

@@ -53,6 +53,9 @@ public class AgentClient {
     @Inject
     ObjectMapper json;
 
+    @Inject
+    io.atoll.master.ha.MasterRole role;
+
     private HttpClient http;
 
     @PostConstruct
@@ -205,12 +208,46 @@ public class AgentClient {
                 json.constructType(VdiInfo.class));
     }
 
+    // HA (docs/ha.md, Wiring): the host's part in the cluster, its statefile, its fence.
+
+    /** Applies the pool's HA settings on the host (joins the cluster, writes the statefile, arms the self-fence). */
+    public io.atoll.node.api.HaStatus putHa(AgentEndpoint agent, io.atoll.node.api.HaConfig config) {
+        return operation(agent, "PUT", "/api/v1/ha", config, "apply the pool's HA settings", json.constructType(io.atoll.node.api.HaStatus.class));
+    }
+
+    /** The host's HA state, within the query timeout. */
+    public CompletableFuture<io.atoll.node.api.HaStatus> haAsync(AgentEndpoint agent, Duration timeout) {
+        return refusalsAsErrors(call(agent, "GET", "/api/v1/ha", null, timeout, json.constructType(io.atoll.node.api.HaStatus.class)));
+    }
+
+    /** Takes the host out of HA (leaves the cluster, stops its statefile writes and self-fence). */
+    public void deleteHa(AgentEndpoint agent) {
+        operation(agent, "DELETE", "/api/v1/ha", null, "leave HA", json.constructType(Void.class));
+    }
+
+    /** Forgets every disk attachment a fenced host holds in a repository (the host answering must not be that one). */
+    public List<String> releaseHost(AgentEndpoint agent, UUID sr, UUID deadHost) {
+        com.fasterxml.jackson.databind.JsonNode answer = operation(agent, "POST", "/api/v1/storage/srs/" + sr + "/release-host",
+                java.util.Map.of("host", deadHost.toString()), "release the disks host " + deadHost + " held in sr " + sr,
+                json.constructType(com.fasterxml.jackson.databind.JsonNode.class));
+        List<String> released = new java.util.ArrayList<>();
+        if (answer != null) {
+            answer.path("released").forEach(d -> released.add(d.asText()));
+        }
+        return released;
+    }
+
     private <T> CompletableFuture<T> call(AgentEndpoint agent, String method, String path, Object body, Duration timeout,
                                           com.fasterxml.jackson.databind.JavaType type) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(agent.url() + path)).timeout(timeout)
                 .header("Accept", "application/json");
         if (agent.token() != null) {
             request.header("Authorization", "Bearer " + agent.token());
+        }
+        long epoch = role.epoch();
+        if (epoch > 0) {
+            // The fencing token (docs/ha.md): an agent refuses a master older than one it has heard from.
+            request.header(io.atoll.ha.FencingToken.HEADER, Long.toString(epoch));
         }
         try {
             request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()

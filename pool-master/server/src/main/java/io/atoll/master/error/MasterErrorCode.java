@@ -73,6 +73,15 @@ public enum MasterErrorCode {
     HOST_UNREACHABLE(502, Kind.EXTERNAL),
     /** A host's agent refused or failed an operation; the message carries the agent's code and message. */
     HOST_AGENT_ERROR(502, Kind.EXTERNAL),
+    /**
+     * This master instance is a standby: the answer redirects (307) to the active instance when one
+     * is known, else asks to retry (a take-over is under way).
+     */
+    NOT_ACTIVE_MASTER(503, Kind.EXTERNAL),
+    /** An operation would leave the pool unable to restart its protected VMs after the configured number of host failures. */
+    HA_PLAN_VIOLATED(409, Kind.USER),
+    /** HA cannot be enabled or changed as asked (the message names the object and the fix). */
+    HA_NOT_POSSIBLE(409, Kind.USER),
     /** The master restarted while the task ran; the VM's state is checked against its host. */
     TASK_INTERRUPTED(500, Kind.INTERNAL),
     INTERNAL(500, Kind.INTERNAL);

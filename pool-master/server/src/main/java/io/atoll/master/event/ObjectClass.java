@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /** The classes of pool objects whose changes are events (XAPI's event classes, lower case on the wire). */
 public enum ObjectClass {
-    POOL, HOST, VM, TASK, SR, VDI, NETWORK;
+    POOL, HOST, VM, TASK, SR, VDI, NETWORK, ALERT;
 
     /** The name in events, tasks and error objects: {@code vm}, {@code host}… */
     @JsonValue

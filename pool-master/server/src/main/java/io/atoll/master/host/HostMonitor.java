@@ -6,7 +6,6 @@ import io.atoll.master.error.MasterException;
 import io.atoll.master.vm.Reconciler;
 import io.atoll.node.api.HostFacts;
 import io.atoll.node.api.VmInfo;
-import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -44,6 +43,9 @@ public class HostMonitor {
     @Inject
     Reconciler reconciler;
 
+    @Inject
+    io.atoll.master.ha.MasterRole role;
+
     /** One pass at a time: the start-up pass and the scheduled ones never overlap. */
     private final ReentrantLock passes = new ReentrantLock();
 
@@ -53,6 +55,9 @@ public class HostMonitor {
     @Scheduled(identity = "host-poll", every = "${atoll.master.host-poll-interval:5s}", delayed = "1s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduledPass() {
+        if (!role.isActive()) {
+            return; // a standby: the active master polls
+        }
         if (passes.tryLock()) {
             try {
                 pass(false);
@@ -63,7 +68,7 @@ public class HostMonitor {
     }
 
     /** The start-up pass; a failure is logged and the master starts anyway (the next pass tries again). */
-    void atStart(@Observes @Priority(15) StartupEvent start) {
+    void atStart(@Observes @Priority(15) io.atoll.master.ha.MasterActivated start) {
         passes.lock();
         try {
             long began = System.nanoTime();

@@ -10,7 +10,6 @@ import io.atoll.master.event.EventOperation;
 import io.atoll.master.event.ObjectClass;
 import io.atoll.master.event.ObjectRef;
 import io.atoll.node.api.ApiError;
-import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -124,11 +123,11 @@ public class TaskService {
      * (priority 20) their locks are released — all before the API opens.
      */
     @Transactional
-    void failInterrupted(@Observes @Priority(10) StartupEvent start) {
+    void failInterrupted(@Observes @Priority(10) io.atoll.master.ha.MasterActivated start) {
         List<TaskEntity> cut = em.createQuery("select t from TaskEntity t where t.status in :open", TaskEntity.class)
                 .setParameter("open", List.of(TaskStatus.PENDING, TaskStatus.RUNNING)).getResultList();
         for (TaskEntity task : cut) {
-            task.fail(MasterErrorCode.TASK_INTERRUPTED.name(), "the pool master stopped while " + task.getName()
+            task.fail(MasterErrorCode.TASK_INTERRUPTED.name(), "the pool master stopped (or another master instance took over) while " + task.getName()
                     + " ran; check the state of " + task.getObject() + " and repeat the operation if needed");
             events.record(ObjectClass.TASK, EventOperation.MOD, task.getUuid(), view(task));
             LOG.warnf("task %s: %s of %s interrupted by the master's restart", task.getUuid(), task.getName(), task.getObject());

@@ -40,6 +40,9 @@ public class TaskWatchdog {
     @Any
     Instance<TaskObjectRecovery> recoveries;
 
+    @Inject
+    io.atoll.master.ha.MasterRole role;
+
     /** The configured limit, or the longest a task's agent calls can take together. */
     public Duration limit() {
         return config.taskRunningLimit().orElseGet(() -> config.agentOperationTimeout().multipliedBy(3)
@@ -49,6 +52,9 @@ public class TaskWatchdog {
     @Scheduled(identity = "task-watchdog", every = "${atoll.master.task-watchdog-interval:1m}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void check() {
+        if (!role.isActive()) {
+            return; // a standby: the active master watches its own tasks
+        }
         Duration limit = limit();
         for (Task task : tasks.runningSince(Instant.now().minus(limit))) {
             MasterException error = new MasterException(MasterErrorCode.TASK_INTERRUPTED, task.object().toString(), task.name()

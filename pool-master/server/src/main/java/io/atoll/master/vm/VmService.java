@@ -19,7 +19,6 @@ import io.atoll.master.task.TaskWorkers;
 import io.atoll.node.api.VmPowerState;
 import io.atoll.node.api.VmSpec;
 import io.quarkus.narayana.jta.QuarkusTransaction;
-import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -62,6 +61,9 @@ public class VmService {
 
     @Inject
     StorageService storage;
+
+    @Inject
+    io.atoll.master.ha.HaService haPlan;
 
     /**
      * Creates a halted VM in the pool database; no host is involved until it starts, except to
@@ -280,6 +282,9 @@ public class VmService {
             throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + start.host(), "host " + start.host() + " is not in the pool");
         }
         checkStorage(vm, action);
+        if (op == VmOperation.START) {
+            haPlan.checkStart(uuid, vm.getMemoryMiB(), vm.label());
+        }
         Task task = tasks.create("vm." + op.wireName(), ObjectRef.vm(uuid), parent);
         vm.lock(op, task.uuid());
         events.record(ObjectClass.VM, EventOperation.MOD, uuid, vm.view());
@@ -542,7 +547,7 @@ public class VmService {
      * VM's state matches its host is the reconciliation loop's business.
      */
     @Transactional
-    void releaseInterrupted(@Observes @Priority(20) StartupEvent start) {
+    void releaseInterrupted(@Observes @Priority(20) io.atoll.master.ha.MasterActivated start) {
         List<VmEntity> stale = em.createQuery("select v from VmEntity v where v.currentOperation is not null or v.scheduledOn is not null",
                 VmEntity.class).getResultList();
         for (VmEntity vm : stale) {
@@ -554,6 +559,42 @@ public class VmService {
         for (VmEntity vm : stale) {
             events.record(ObjectClass.VM, EventOperation.MOD, vm.getUuid(), vm.view());
         }
+    }
+
+    /**
+     * HA (docs/ha.md): {@code host} is dead and certainly fenced. Every VM resident on it becomes
+     * HALTED and resident nowhere; an operation in progress on one of them fails (its task with
+     * HOST_UNREACHABLE) and releases the VM. Answers the VMs and, for each, the repositories of its
+     * writable disks (which the dead host may still hold: the caller releases them).
+     */
+    @Transactional(TxType.REQUIRES_NEW)
+    public Map<UUID, java.util.Set<UUID>> haltOnDeadHost(UUID host, String reason) {
+        List<VmEntity> resident = em.createQuery("select v from VmEntity v where v.residentOn.uuid = :h or v.scheduledOn.uuid = :h",
+                VmEntity.class).setParameter("h", host).getResultList();
+        Map<UUID, java.util.Set<UUID>> out = new LinkedHashMap<>();
+        for (VmEntity vm : resident) {
+            em.lock(vm, LockModeType.PESSIMISTIC_WRITE);
+            if (vm.getCurrentTask() != null) {
+                UUID task = vm.getCurrentTask();
+                try {
+                    tasks.fail(task, new MasterException(MasterErrorCode.HOST_UNREACHABLE, "host " + host, reason));
+                } catch (RuntimeException alreadyEnded) {
+                    LOG.debugf("%s: task %s already ended: %s", vm.label(), task, alreadyEnded.getMessage());
+                }
+                vm.unlock(task);
+            }
+            vm.placed(null, VmPowerState.HALTED);
+            java.util.Set<UUID> srs = new java.util.LinkedHashSet<>();
+            for (VmDiskEntity d : vm.getDisks()) {
+                if (d.getVirtualDisk() != null && !d.isReadOnly()) {
+                    srs.add(d.getVirtualDisk().getRepository().getUuid());
+                }
+            }
+            out.put(vm.getUuid(), srs);
+            events.record(ObjectClass.VM, EventOperation.MOD, vm.getUuid(), vm.view());
+            LOG.warnf("%s: halted: %s", vm.label(), reason);
+        }
+        return out;
     }
 
     VmEntity find(UUID uuid, LockModeType lock) {

@@ -47,12 +47,13 @@ class KafkaOutageTest {
             long start = System.nanoTime();
             bus.publish(List.of(event));
             bus.publish("audit-1", Map.of("action", "vm.create"));
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("publication does not wait for Kafka").isLessThan(Duration.ofMillis(500));
+            // A publication that waited for Kafka would take the send timeout (4 s); the bound leaves room for a loaded machine.
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("publication does not wait for Kafka").isLessThan(Duration.ofSeconds(3));
             assertThat(woken).as("followers in this process are woken at once").containsExactly(event);
 
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
             while (bus.eventSendFailures() < 2) {
-                assertThat(System.nanoTime()).as("two failed sends counted within 20 s").isLessThan(deadline);
+                assertThat(System.nanoTime()).as("two failed sends counted within 40 s").isLessThan(deadline);
                 Thread.sleep(50);
             }
             assertThat(bus.sent()).as("nothing counts as sent while the broker is down").isZero();
@@ -64,7 +65,7 @@ class KafkaOutageTest {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(EventsConfig.class)
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(Map.of("atoll.master.events.kafka.bootstrap-servers", "127.0.0.1:" + port,
-                        "atoll.master.events.kafka.send-timeout", "2s"), "test", 500))
+                        "atoll.master.events.kafka.send-timeout", "4s"), "test", 500))
                 .build();
         return config.getConfigMapping(EventsConfig.class).kafka();
     }
