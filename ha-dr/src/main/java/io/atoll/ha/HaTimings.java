@@ -97,14 +97,17 @@ public record HaTimings(Duration timeout) {
         return timeout;
     }
 
-    /** How long the database keeps the master lease after a renewal. */
+    /**
+     * How long the database keeps the master lease after a renewal: T/2, so that a standby takes
+     * over within T/2 + T/5 (the poll) of the active master's death — under 10 s for T = 10 s.
+     */
     public Duration leaseDuration() {
-        return timeout;
+        return part(1, 2);
     }
 
-    /** How often the active master renews its lease. */
+    /** How often the active master renews its lease (three renewals fit in the trusted part of one lease). */
     public Duration leaseRenewInterval() {
-        return part(1, 3);
+        return part(1, 8);
     }
 
     /**
@@ -113,7 +116,7 @@ public record HaTimings(Duration timeout) {
      * database's (a rate, not an offset: no clocks need to agree).
      */
     public Duration leaseGuard() {
-        return part(1, 10);
+        return part(1, 20);
     }
 
     /** How often a standby in the majority looks whether the lease has expired. */
@@ -123,7 +126,7 @@ public record HaTimings(Duration timeout) {
 
     /** Bound on one lease statement (JDBC query timeout, rounded up to whole seconds). */
     public Duration leaseStatementTimeout() {
-        return part(1, 3);
+        return part(1, 8);
     }
 
     /** A host that has lost both heartbeats fences itself this long after the last evidence of either. */
@@ -136,9 +139,13 @@ public record HaTimings(Duration timeout) {
         return part(1, 20);
     }
 
-    /** Added to T before a dead host's VMs are restarted elsewhere (covers the fence check, the kill, clock rates). */
+    /**
+     * Added to T before a dead host's VMs are restarted elsewhere. The host has fenced itself by
+     * 0.8·T + T/20 (the check) after its last evidence, and the master counts from no earlier than
+     * that evidence, so T + T/10 leaves T/4 for the kill and for clock rates (docs/ha.md).
+     */
     public Duration restartMargin() {
-        return part(1, 2);
+        return part(1, 10);
     }
 
     /** Both heartbeats of a host must have been lost, as the master sees them, this long before its VMs restart. */

@@ -105,7 +105,7 @@ public final class MasterLease {
         int rows;
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("UPDATE ha_master_lease SET holder = ?, epoch = epoch + 1, "
-                     + "expires_at = CURRENT_TIMESTAMP + CAST(? AS DOUBLE PRECISION) * INTERVAL '1 millisecond', acquired_at = CURRENT_TIMESTAMP "
+                     + "expires_at = CURRENT_TIMESTAMP + CAST(? AS DOUBLE PRECISION) * INTERVAL '0.001' SECOND, acquired_at = CURRENT_TIMESTAMP "
                      + "WHERE id = 1 AND epoch = ? AND expires_at < CURRENT_TIMESTAMP")) {
             bound(s);
             s.setString(1, holder);
@@ -131,7 +131,7 @@ public final class MasterLease {
         long sent = nanoClock.getAsLong();
         try (Connection c = dataSource.getConnection();
              PreparedStatement s = c.prepareStatement("UPDATE ha_master_lease SET "
-                     + "expires_at = CURRENT_TIMESTAMP + CAST(? AS DOUBLE PRECISION) * INTERVAL '1 millisecond' "
+                     + "expires_at = CURRENT_TIMESTAMP + CAST(? AS DOUBLE PRECISION) * INTERVAL '0.001' SECOND "
                      + "WHERE id = 1 AND epoch = ? AND holder = ? AND expires_at > CURRENT_TIMESTAMP")) {
             bound(s);
             s.setLong(1, timings.leaseDuration().toMillis());

@@ -16,9 +16,10 @@ class HaTimingsTest {
         assertThat(t.heartbeatInterval()).isEqualTo(Duration.ofMillis(500));
         assertThat(t.failureDetection()).isEqualTo(Duration.ofSeconds(3));
         assertThat(t.statefileWriteInterval()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(t.leaseRenewInterval()).isEqualTo(Duration.ofMillis(3333));
+        assertThat(t.leaseDuration()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(t.leaseRenewInterval()).isEqualTo(Duration.ofMillis(1250));
         assertThat(t.fenceDeadline()).isEqualTo(Duration.ofSeconds(8));
-        assertThat(t.restartAfter()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(t.restartAfter()).isEqualTo(Duration.ofSeconds(11));
         assertThat(t.watchdogTimeoutSeconds()).isEqualTo(8);
     }
 
@@ -31,6 +32,10 @@ class HaTimingsTest {
             // A host fences before the master's dead verdict (T), and restarts wait a margin more.
             assertThat(t.fenceDeadline().plus(t.fenceCheckInterval())).isLessThan(t.timeout());
             assertThat(t.restartAfter()).isGreaterThan(t.timeout());
+            // The restart waits at least T/5 beyond the fence deadline and its check (the kill, clock rates).
+            assertThat(t.restartAfter().minus(t.fenceDeadline().plus(t.fenceCheckInterval()))).isGreaterThanOrEqualTo(t.timeout().dividedBy(5));
+            // A standby takes over within 10 s of the active master's death for the default T: lease + poll.
+            assertThat(t.leaseDuration().plus(t.standbyPollInterval())).isLessThan(t.timeout());
             // Several statefile writes and lease renewals fit in one T.
             assertThat(t.statefileWriteInterval().multipliedBy(4)).isLessThan(t.statefileStaleAfter());
             assertThat(t.leaseRenewInterval().multipliedBy(2)).isLessThan(t.leaseDuration().minus(t.leaseGuard()));

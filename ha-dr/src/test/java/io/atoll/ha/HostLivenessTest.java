@@ -53,11 +53,13 @@ class HostLivenessTest {
         run(2, true, true, true);
         run(10, false, false, true);
         assertThat(liveness.assess("h1", now).state()).isEqualTo(State.SUSPECT);
-        run(1, false, false, true);
+        now += S / 2; // 10.5 s: dead (> T), but not T + margin (11 s) yet
+        liveness.observe(now, Set.of(), true, Map.of());
         HostLiveness.Assessment dead = liveness.assess("h1", now);
         assertThat(dead.state()).isEqualTo(State.DEAD);
         assertThat(dead.restartAllowed()).isFalse();
-        run(4, false, false, true);
+        now += S / 2;
+        liveness.observe(now, Set.of(), true, Map.of());
         assertThat(liveness.assess("h1", now).restartAllowed()).isTrue();
         // Back: alive at once.
         run(1, true, true, true);

@@ -195,6 +195,16 @@ class MasterLeaseTest {
             }
             assertThatThrownBy(() -> s.execute("INSERT INTO ha_master_lease (id, epoch, expires_at) VALUES (2, 0, CURRENT_TIMESTAMP)"))
                     .isInstanceOf(SQLException.class);
+            // The lease's statements run there too (the all-in-one master and master instances sharing an H2 server).
+            org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+            h2.setURL("jdbc:h2:mem:lease;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE");
+            MasterLease a = new MasterLease(h2, "m1", T);
+            FencingToken t = a.tryAcquire().orElseThrow();
+            assertThat(t.epoch()).isEqualTo(1);
+            assertThat(new MasterLease(h2, "m2", T).tryAcquire()).isEmpty();
+            assertThat(a.renew(t)).isTrue();
+            a.release(t);
+            assertThat(new MasterLease(h2, "m2", T).tryAcquire()).map(FencingToken::epoch).contains(2L);
         }
     }
 }

@@ -132,6 +132,13 @@ public class HaService {
                 LOG.warnf("HA: %s did not leave HA (it will when it next hears from the master): %s", h.agent().label(), e.getMessage());
             }
         }
+        if (role.clustered()) {
+            try {
+                role.join(Set.of()); // the hosts leave the quorum of the master instances
+            } catch (Exception e) {
+                LOG.warnf("HA: the master instances' quorum was not updated: %s", e.getMessage());
+            }
+        }
         role.leaveUnlessClustered();
     }
 

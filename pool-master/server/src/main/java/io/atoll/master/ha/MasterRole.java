@@ -69,6 +69,12 @@ public class MasterRole {
     private volatile MasterElection election;
     private volatile MasterLease lease;
     private volatile Set<String> initialHosts = Set.of();
+    private volatile Set<HostMember> lastHosts = Set.of();
+    private final java.util.concurrent.ScheduledExecutorService refresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "master-quorum");
+        t.setDaemon(true);
+        return t;
+    });
     private final List<Consumer<String>> deactivationListeners = new CopyOnWriteArrayList<>();
 
     /** This instance's name (cluster member {@code master/NAME}). */
@@ -162,11 +168,21 @@ public class MasterRole {
                 }
             }
         });
+        // Instances that start later join the quorum (and the discovery list) of those already running.
+        long every = Math.max(200, timings().standbyPollInterval().toMillis());
+        refresher.scheduleWithFixedDelay(() -> {
+            try {
+                join(lastHosts);
+            } catch (Exception e) {
+                LOG.debugf("master %s: quorum refresh failed: %s", name, e.getMessage());
+            }
+        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
         LOG.infof("master %s: standby until it holds the lease (cluster member on %s:%d, T = %d s)", name, settings.bindAddress(),
                 settings.port(), settings.timeout().toSeconds());
     }
 
     void stop(@Observes ShutdownEvent stop) {
+        refresher.shutdownNow();
         MasterElection e = election;
         if (e != null) {
             e.close();
@@ -183,6 +199,7 @@ public class MasterRole {
      * member id. A master without a cluster joins only once HA is enabled for the pool.
      */
     public synchronized void join(Set<HostMember> hosts) throws Exception {
+        lastHosts = Set.copyOf(hosts);
         Set<String> addresses = new LinkedHashSet<>(settings.peers().orElse(List.of()));
         Set<MemberId> expected = new LinkedHashSet<>();
         if (settings.cluster()) {
@@ -215,7 +232,10 @@ public class MasterRole {
                     ping.setInitialHosts(list);
                 }
             }
-            m.quorum(quorum);
+            if (!quorum.equals(m.quorum())) {
+                LOG.infof("master %s: %d expected cluster members now", instance(), expected.size());
+                m.quorum(quorum);
+            }
         }
         initialHosts = addresses;
     }

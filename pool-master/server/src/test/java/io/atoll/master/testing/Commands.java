@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a program (an argument list, never a shell string) with a bound, its output appended to a log. */
-final class Commands {
+public final class Commands {
     private Commands() {
     }
 
@@ -66,7 +66,7 @@ final class Commands {
         }
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {

@@ -27,6 +27,7 @@ public final class MasterProcess implements AutoCloseable {
     private final List<String> properties;
     private Process process;
     private String token;
+    private Path passwordFile;
 
     private MasterProcess(Path root, List<String> properties) {
         this.root = root;
@@ -88,6 +89,29 @@ public final class MasterProcess implements AutoCloseable {
         }
     }
 
+    /** Logs in with the first admin's password another instance of the same pool wrote (masters sharing a database). */
+    public MasterProcess adminPasswordFrom(MasterProcess first) {
+        this.passwordFile = first.root.resolve("data").resolve("admin-password");
+        first.api(); // logged in there: the session lives in the shared database, and a standby would redirect the login
+        this.token = first.token;
+        return this;
+    }
+
+    /** The HTTP port it listens on (loopback). */
+    public int port() {
+        return port;
+    }
+
+    /** Its API's base URL. */
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Its process id while it runs. */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean alive() {
         return process != null && process.isAlive();
     }
@@ -105,14 +129,40 @@ public final class MasterProcess implements AutoCloseable {
         if (token == null) {
             String password;
             try {
-                password = Files.readString(root.resolve("data").resolve("admin-password")).trim();
+                password = Files.readString(passwordFile != null ? passwordFile : root.resolve("data").resolve("admin-password")).trim();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("the first admin's password file is unreadable", e);
             }
-            token = anonymous().body("{\"username\": \"admin\", \"password\": \"" + password + "\"}").post("/api/v1/session/login").then()
-                    .statusCode(200).extract().path("token");
+            token = login(password);
         }
         return anonymous().header("Authorization", "Bearer " + token);
+    }
+
+    /**
+     * Logs in; on a standby of a cluster of master instances the login is redirected (307) to the
+     * active one, or refused (503) while a take-over is under way: followed, and retried for 60 s.
+     */
+    private String login(String password) {
+        String body = "{\"username\": \"admin\", \"password\": \"" + password + "\"}";
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            io.restassured.response.Response r = anonymous().redirects().follow(false).body(body).post("/api/v1/session/login");
+            if (r.statusCode() == 307) {
+                r = given().contentType(ContentType.JSON).accept(ContentType.JSON).body(body).post(r.header("Location"));
+            }
+            if (r.statusCode() == 200) {
+                return r.path("token");
+            }
+            if (r.statusCode() != 503 || System.nanoTime() > deadline) {
+                throw new IllegalStateException("login refused: " + r.statusCode() + " " + r.asString());
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while logging in", e);
+            }
+        }
     }
 
     /** Kills it if it still runs; the data directory is the caller's. */

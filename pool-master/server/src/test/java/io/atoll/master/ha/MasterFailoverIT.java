@@ -1,0 +1,157 @@
+package io.atoll.master.ha;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.startsWith;
+
+import io.atoll.master.testing.Commands;
+import io.atoll.master.testing.MasterProcess;
+import io.restassured.response.Response;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.h2.tools.Server;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three packaged master instances share one database (an H2 server on loopback: the packaged
+ * master is built for H2; the lease itself is tested on PostgreSQL in ha-dr) with
+ * {@code atoll.master.ha.cluster=true} and T = 4 s: exactly one is active and serves the API, the
+ * standbys redirect to it (307, {@code NOT_ACTIVE_MASTER}); the active one killed -9 → another
+ * answers the API within T (the issue's goal: 10 s for T = 10 s) with a greater epoch, nothing of
+ * the pool lost and no task left running; the killed instance, started again, is a standby.
+ */
+class MasterFailoverIT {
+    private static final Duration T = Duration.ofSeconds(4);
+    private Path root;
+    private Server database;
+    private final List<MasterProcess> masters = new ArrayList<>();
+
+    @BeforeEach
+    void database() throws Exception {
+        root = Files.createTempDirectory(Path.of("/tmp"), "atoll-master-ha-");
+        database = Server.createTcpServer("-tcpPort", Integer.toString(Commands.freePort()), "-baseDir", root.resolve("db").toString(),
+                "-ifNotExists").start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (MasterProcess m : masters) {
+            m.close();
+        }
+        if (database != null) {
+            database.stop();
+        }
+        try (var files = Files.walk(root)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private List<MasterProcess> start(int n) throws Exception {
+        String url = "jdbc:h2:tcp://127.0.0.1:" + database.getPort() + "/pool;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+        int[] ports = new int[n];
+        for (int i = 0; i < n; i++) {
+            ports[i] = Commands.freePort();
+        }
+        for (int i = 0; i < n; i++) {
+            List<String> peers = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                if (j != i) {
+                    peers.add("127.0.0.1[" + ports[j] + "]");
+                }
+            }
+            MasterProcess m = MasterProcess.in(Files.createDirectories(root.resolve("m" + i)), "quarkus.datasource.jdbc.url=" + url,
+                    "atoll.master.ha.cluster=true", "atoll.master.ha.instance=m" + i, "atoll.master.ha.port=" + ports[i],
+                    "atoll.master.ha.peers=" + String.join(",", peers), "atoll.master.ha.timeout=" + T.toSeconds() + "s");
+            masters.add(m);
+        }
+        for (int i = 0; i < n; i++) {
+            masters.get(i).start("master.log");
+            if (i > 0) {
+                masters.get(i).adminPasswordFrom(masters.get(0));
+            }
+        }
+        return masters;
+    }
+
+    private static boolean active(MasterProcess m) {
+        try {
+            return m.alive() && Boolean.TRUE.equals(m.api().get("/api/v1/pool/ha").then().extract().path("master.active"));
+        } catch (RuntimeException notAnswering) {
+            return false;
+        }
+    }
+
+    private MasterProcess awaitOneActive(Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            List<MasterProcess> on = masters.stream().filter(MasterFailoverIT::active).toList();
+            if (on.size() == 1) {
+                return on.get(0);
+            }
+            assertThat(on.size()).as("active master instances").isLessThanOrEqualTo(1);
+            assertThat(System.nanoTime()).as("one active master within %s", within).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void oneInstanceIsActiveTheOthersRedirectAndAStandbyTakesOverWhenItDies() throws Exception {
+        start(3);
+        MasterProcess first = awaitOneActive(Duration.ofSeconds(30));
+        long epoch = ((Number) first.api().get("/api/v1/pool/ha").then().extract().path("master.epoch")).longValue();
+        assertThat(epoch).isPositive();
+        first.api().get("/api/v1/pool/masters").then().statusCode(200).body("$", hasSize(3));
+
+        String vm = first.api().body("""
+                {"name": "survivor", "memoryMiB": 64, "boot": {"kernel": "/srv/vmlinuz"}}
+                """).post("/api/v1/vms").then().statusCode(201).extract().path("uuid");
+        for (MasterProcess standby : masters) {
+            if (standby == first) {
+                continue;
+            }
+            Response r = standby.api().redirects().follow(false).get("/api/v1/vms/" + vm);
+            assertThat(r.statusCode()).as(r.asString()).isEqualTo(307);
+            assertThat(r.header("Location")).isEqualTo(first.url() + "/api/v1/vms/" + vm);
+            r.then().body("code", equalTo("NOT_ACTIVE_MASTER"));
+            standby.api().get("/api/v1/vms/" + vm).then().statusCode(200).body("name", equalTo("survivor")); // followed
+        }
+
+        long killed = System.nanoTime();
+        first.kill();
+        MasterProcess next = null;
+        while (next == null) {
+            for (MasterProcess m : masters) {
+                if (m != first && m.alive() && m.api().redirects().follow(false).get("/api/v1/vms/" + vm).statusCode() == 200) {
+                    next = m;
+                }
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - killed)).as("a standby serves the API").isLessThan(T.multipliedBy(3));
+            Thread.sleep(20);
+        }
+        Duration failover = Duration.ofNanos(System.nanoTime() - killed);
+        System.out.printf("master failover: %d ms after the kill (T = %d s)%n", failover.toMillis(), T.toSeconds());
+        assertThat(failover).as("failover within T").isLessThanOrEqualTo(T);
+        next.api().get("/api/v1/pool/ha").then().body("master.active", equalTo(true));
+        long epoch2 = ((Number) next.api().get("/api/v1/pool/ha").then().extract().path("master.epoch")).longValue();
+        assertThat(epoch2).as("the new master's epoch").isGreaterThan(epoch);
+        next.api().get("/api/v1/tasks?status=running").then().statusCode(200).body("$", hasSize(0));
+        for (MasterProcess m : masters) {
+            if (m != first && m != next) {
+                m.api().redirects().follow(false).get("/api/v1/vms").then().statusCode(307)
+                        .header("Location", startsWith(next.url()));
+            }
+        }
+
+        // The killed instance comes back as a standby.
+        first.start("master-2.log");
+        assertThat(awaitOneActive(Duration.ofSeconds(10))).isSameAs(next);
+        first.api().redirects().follow(false).get("/api/v1/vms").then().statusCode(307).header("Location", startsWith(next.url()));
+    }
+}
