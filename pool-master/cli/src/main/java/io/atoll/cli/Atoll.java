@@ -3,6 +3,7 @@ package io.atoll.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +21,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "atoll", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = Atoll.Version.class, usageHelpAutoWidth = true,
         description = "Manage an Atoll pool through its pool master.",
-        subcommands = {LoginCommand.class, LogoutCommand.class, PoolCommand.class, HostCommand.class, VmCommand.class, TaskCommand.class, SrCommand.class, VdiCommand.class, EventCommand.class,
+        subcommands = {LoginCommand.class, LogoutCommand.class, PoolCommand.class, HostCommand.class, VmCommand.class, TaskCommand.class, SrCommand.class, VdiCommand.class, EventCommand.class, HaCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "The server is --server, else $ATOLL_SERVER, else the one of the last atoll login, else " + Atoll.DEFAULT_SERVER + ".",
                 "Exit codes: 0 done, 1 refused or failed (the server's code is printed), 2 usage, 3 master unreachable, 4 local error."})
@@ -32,7 +33,8 @@ public final class Atoll {
     public enum Format { table, json }
 
     @Option(names = "--server", scope = ScopeType.INHERIT, paramLabel = "URL",
-            description = "The pool master, e.g. http://10.0.0.2:7400 (default: $ATOLL_SERVER, the last login's, " + DEFAULT_SERVER + ").")
+            description = "The pool master, e.g. http://10.0.0.2:7400, or its instances as a list: http://a:7400,http://b:7400"
+                    + " (default: $ATOLL_SERVER, the last login's, " + DEFAULT_SERVER + ").")
     String server;
 
     @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT", defaultValue = "table",
@@ -86,12 +88,26 @@ public final class Atoll {
         return output == Format.json;
     }
 
-    /** The server this run talks to (see the class comment for the order). */
+    /** The server this run talks to (see the class comment for the order); the first of a list. */
     URI serverUrl() {
+        return serverUrls().get(0);
+    }
+
+    /** The servers to try: a pool with several master instances is given as a comma-separated list. */
+    List<URI> serverUrls() {
         String chosen = server != null ? server
                 : context.env().getOrDefault("ATOLL_SERVER", "").isBlank() ? storedCredentials().map(Credentials::server).orElse(DEFAULT_SERVER)
                 : context.env().get("ATOLL_SERVER");
-        return parseServer(chosen);
+        List<URI> out = new java.util.ArrayList<>();
+        for (String one : chosen.split(",")) {
+            if (!one.isBlank()) {
+                out.add(parseServer(one));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new CliException("INVALID_SERVER", "no server given: --server http://10.0.0.2:7400[,http://10.0.0.3:7400…]", null, USAGE);
+        }
+        return out;
     }
 
     /** {@code http(s)://HOST[:PORT]}, trailing slash dropped; anything else is a usage error. */
@@ -117,7 +133,7 @@ public final class Atoll {
         if (env != null && !env.isBlank()) {
             return env;
         }
-        return storedCredentials().filter(c -> parseServer(c.server()).equals(serverUrl)).map(Credentials::token).orElse(null);
+        return storedCredentials().filter(c -> parseServer(c.server().split(",")[0]).equals(serverUrl)).map(Credentials::token).orElse(null);
     }
 
     Optional<Credentials> storedCredentials() {
@@ -125,8 +141,8 @@ public final class Atoll {
     }
 
     MasterClient client() {
-        URI url = serverUrl();
-        return new MasterClient(url, bearerToken(url));
+        List<URI> urls = serverUrls();
+        return new MasterClient(urls, bearerToken(urls.get(0)));
     }
 
     /** Prints a result: JSON as the server gave it, or what {@code table} renders. */

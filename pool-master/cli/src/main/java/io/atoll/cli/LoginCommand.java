@@ -34,13 +34,14 @@ public final class LoginCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        URI server = atoll.serverUrl();
+        java.util.List<URI> servers = atoll.serverUrls();
+        URI server = servers.get(0);
         char[] password = password(server);
         ObjectNode body = MasterClient.JSON.createObjectNode().put("username", user).put("password", new String(password));
         Arrays.fill(password, '\0');
         JsonNode issued;
         try {
-            issued = new MasterClient(server, null).post(PATH, body);
+            issued = new MasterClient(servers, null).post(PATH, body);
         } catch (CliException e) {
             if ("NOT_FOUND".equals(e.code())) {
                 throw CliException.refused("NOT_SUPPORTED", "the pool master at " + server + " has no login endpoint (POST " + PATH
@@ -52,7 +53,7 @@ public final class LoginCommand implements Callable<Integer> {
         if (token == null || token.isBlank()) {
             throw CliException.refused("BAD_ANSWER", "POST " + PATH + " answered no token", null);
         }
-        Path file = new Credentials(server.toString(), user, token).save(atoll.context().configDir());
+        Path file = new Credentials(servers.stream().map(URI::toString).collect(java.util.stream.Collectors.joining(",")), user, token).save(atoll.context().configDir());
         if (atoll.json()) {
             ObjectNode shown = issued.deepCopy();
             shown.remove("token");

@@ -23,7 +23,7 @@ public final class LogoutCommand implements Callable<Integer> {
         Credentials c = stored.get();
         try {
             if (c.token() != null) {
-                new MasterClient(Atoll.parseServer(c.server()), c.token()).post("/api/v1/session/logout", null);
+                new MasterClient(java.util.Arrays.stream(c.server().split(",")).map(Atoll::parseServer).toList(), c.token()).post("/api/v1/session/logout", null);
             }
         } catch (CliException e) {
             // An expired token or a server gone: the local copy goes all the same.

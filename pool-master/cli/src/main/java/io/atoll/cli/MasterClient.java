@@ -27,15 +27,29 @@ public final class MasterClient {
     private final URI server;
     private final String token;
     private final HttpClient http;
+    private final java.util.List<URI> servers;
+    private static final Duration TAKEOVER_WAIT = Duration.ofSeconds(20);
 
     /**
      * @param server the master's base URL ({@code http://127.0.0.1:7400})
      * @param token a bearer token, or {@code null} to send none
      */
     public MasterClient(URI server, String token) {
-        this.server = server;
+        this(java.util.List.of(server), token);
+    }
+
+    /**
+     * A pool with several master instances: the first that answers as the active master serves.
+     * A standby's redirect (307) to the active instance is followed; an instance that cannot be
+     * reached, or answers that a take-over is under way (503 {@code NOT_ACTIVE_MASTER}), hands on
+     * to the next, and the list is tried again for up to {@code TAKEOVER_WAIT}.
+     */
+    public MasterClient(java.util.List<URI> servers, String token) {
+        this.servers = java.util.List.copyOf(servers);
+        this.server = servers.get(0);
         this.token = token;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT)
+                .followRedirects(HttpClient.Redirect.NORMAL).build();
     }
 
     public URI server() {
@@ -55,12 +69,46 @@ public final class MasterClient {
         return send("POST", path, body, REQUEST_TIMEOUT);
     }
 
+    public JsonNode put(String path, JsonNode body) {
+        return send("PUT", path, body, REQUEST_TIMEOUT);
+    }
+
     public JsonNode delete(String path) {
         return send("DELETE", path, null, REQUEST_TIMEOUT);
     }
 
-    /** The answer's JSON, or a missing node for an empty answer (204). */
+    /** The answer's JSON, or a missing node for an empty answer (204); several master instances are tried in turn. */
     JsonNode send(String method, String path, JsonNode body, Duration timeout) {
+        if (servers.size() == 1) {
+            return send(server, method, path, body, timeout);
+        }
+        long deadline = System.nanoTime() + TAKEOVER_WAIT.toNanos();
+        CliException last = null;
+        while (true) {
+            for (URI candidate : servers) {
+                try {
+                    return send(candidate, method, path, body, timeout);
+                } catch (CliException e) {
+                    boolean tryNext = e.exitCode() == CliException.UNREACHABLE || "NOT_ACTIVE_MASTER".equals(e.code());
+                    if (!tryNext) {
+                        throw e;
+                    }
+                    last = e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw last;
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw CliException.local("INTERRUPTED", "interrupted while looking for the active master");
+            }
+        }
+    }
+
+    private JsonNode send(URI server, String method, String path, JsonNode body, Duration timeout) {
         URI uri = server.resolve(path);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json");
         if (token != null && !token.isBlank()) {
@@ -77,14 +125,14 @@ public final class MasterClient {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (HttpConnectTimeoutException e) {
-            throw unreachable("no connection within " + CONNECT_TIMEOUT.toSeconds() + " s");
+            throw unreachable(server, "no connection within " + CONNECT_TIMEOUT.toSeconds() + " s");
         } catch (HttpTimeoutException e) {
-            throw unreachable("no answer within " + timeout.toSeconds() + " s to " + method + " " + path);
+            throw unreachable(server, "no answer within " + timeout.toSeconds() + " s to " + method + " " + path);
         } catch (ConnectException e) {
-            throw unreachable(e.getCause() instanceof UnresolvedAddressException ? "unknown host " + server.getHost()
+            throw unreachable(server, e.getCause() instanceof UnresolvedAddressException ? "unknown host " + server.getHost()
                     : "connection refused (is the master running there? give --server URL or set ATOLL_SERVER)");
         } catch (IOException e) {
-            throw unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            throw unreachable(server, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw CliException.local("INTERRUPTED", "interrupted while waiting for " + server);
@@ -92,7 +140,7 @@ public final class MasterClient {
         return answer(method, path, response.statusCode(), response.body());
     }
 
-    private CliException unreachable(String why) {
+    private static CliException unreachable(URI server, String why) {
         return new CliException("SERVER_UNREACHABLE", "cannot reach the pool master at " + server + ": " + why, null, CliException.UNREACHABLE);
     }
 

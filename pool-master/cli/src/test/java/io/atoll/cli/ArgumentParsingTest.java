@@ -39,6 +39,19 @@ class ArgumentParsingTest {
     }
 
     @Test
+    void severalMasterInstancesAreGivenAsAListTriedInTurn() {
+        Atoll atoll = parse(Map.of(), "ha", "status", "--server", "http://m1:7400,http://m2:7400/, http://m3:7400");
+        assertThat(atoll.serverUrls()).containsExactly(URI.create("http://m1:7400"), URI.create("http://m2:7400"), URI.create("http://m3:7400"));
+        assertThat(atoll.serverUrl()).isEqualTo(URI.create("http://m1:7400"));
+        new Credentials("http://m1:7400,http://m2:7400", "admin", "stored-token").save(config);
+        Atoll stored = parse(Map.of(), "vm", "list");
+        assertThat(stored.serverUrls()).hasSize(2);
+        assertThat(stored.bearerToken(stored.serverUrl())).isEqualTo("stored-token");
+        assertThatThrownBy(() -> parse(Map.of(), "vm", "list", "--server", "http://m1:7400,ftp://m2").serverUrls())
+                .isInstanceOf(CliException.class).hasMessageContaining("ftp://m2");
+    }
+
+    @Test
     void theServerComesFromTheOptionThenTheEnvironmentThenTheLoginThenTheDefault() {
         assertThat(parse(Map.of(), "vm", "list").serverUrl()).isEqualTo(URI.create(Atoll.DEFAULT_SERVER));
         new Credentials("http://stored:7400", "admin", "stored-token").save(config);

@@ -44,6 +44,23 @@ class RenderingTest {
     }
 
     @Test
+    void haStatusShowsThePlanTheHostsAndTheProtectedVms() throws Exception {
+        JsonNode st = json("""
+                {'enabled':true,'timeoutSeconds':10,'statefileSr':'5e','hostFailuresToTolerate':1,'maxTolerable':0,'overcommitted':true,
+                 'master':{'instance':'m1','clustered':true,'active':true,'epoch':7,'activeUrl':'http://m1:7400'},
+                 'hosts':[{'name':'node-a','state':'alive','inView':true,'absentFromViewMs':0,'statefileStaleMs':1200,'fenced':false,'declaredDead':false},
+                          {'name':'node-b','state':'dead','inView':false,'absentFromViewMs':12500,'statefileStaleMs':12000,'fenced':null,'declaredDead':true}],
+                 'protectedVms':[{'name':'db','restartPriority':'restart','restartOrder':1,'startDelaySeconds':5,'powerState':'HALTED','restartPending':true}],
+                 'alerts':[{'created':'2026-11-27T10:00:00Z','severity':'error','code':'HA_HOST_DEAD','message':'host node-b lost both heartbeats'}]}""");
+        String text = HaCommand.render(st);
+        assertThat(text).contains("HA: enabled, T = 10 s, statefile on sr 5e").contains("tolerates 0 host failure(s); configured 1 — OVERCOMMITTED")
+                .contains("master: m1 (active, epoch 7)");
+        assertThat(text).containsPattern("node-b +dead +false +12\\.5 s +12\\.0 s +- +true");
+        assertThat(text).containsPattern("db +restart +1 +5 s +HALTED +true");
+        assertThat(text).contains("HA_HOST_DEAD");
+    }
+
+    @Test
     void hostListShowsHealthWithItsReason() throws Exception {
         JsonNode hosts = json("""
                 [{'uuid':'u1','name':'node-a','address':'10.0.0.5','enabled':true,'health':'UNREACHABLE','healthReason':'connection refused',
