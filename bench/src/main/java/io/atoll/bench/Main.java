@@ -22,6 +22,7 @@ public final class Main {
         BENCHES.put("migration", new MigrationBench());
         BENCHES.put("pool-scale", new PoolScaleBench());
         BENCHES.put("network", new NetworkBench());
+        BENCHES.put("ha-failover", new HaFailoverBench());
     }
 
     private Main() {
