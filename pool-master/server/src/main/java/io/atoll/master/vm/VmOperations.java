@@ -147,10 +147,11 @@ public class VmOperations {
             if (action.sr() != null) {
                 targetSpec = newDisksFor(vm, spec, action.sr(), newDisks);
             }
-            Vm done = migrateTo(vm, task, action, source, target, listen, spec, targetSpec, newDisks);
-            if (!newDisks.isEmpty()) {
+            List<UUID> former = new java.util.ArrayList<>();
+            Vm done = migrateTo(vm, task, action, source, target, listen, spec, targetSpec, newDisks, former);
+            if (!former.isEmpty()) {
                 // The VM runs on the new disks: the old ones go (a failure here is logged; the VM is fine).
-                vms.destroyQuietly(vms.formerDisks(vm), "vm " + vm + " moved to other disks");
+                vms.destroyQuietly(former, "vm " + vm + " moved to other disks");
             }
             return done;
         } catch (RuntimeException e) {
@@ -185,7 +186,7 @@ public class VmOperations {
     }
 
     private Vm migrateTo(UUID vm, UUID task, VmAction.Migrate action, AgentEndpoint source, AgentEndpoint target, String listen,
-                         VmSpec spec, VmSpec targetSpec, Map<String, Vdi> newDisks) {
+                         VmSpec spec, VmSpec targetSpec, Map<String, Vdi> newDisks, List<UUID> former) {
         IncomingInfo incoming = agents.incoming(target, new IncomingRequest(targetSpec, listen, !newDisks.isEmpty()));
         migrations.put(vm, source);
         java.util.concurrent.ScheduledFuture<?> follower = progress.scheduleWithFixedDelay(() -> followProgress(source, vm, task),
@@ -210,7 +211,7 @@ public class VmOperations {
         if (!newDisks.isEmpty()) {
             Map<String, UUID> moved = new LinkedHashMap<>();
             newDisks.forEach((device, vdi) -> moved.put(device, vdi.uuid()));
-            vms.disksMoved(vm, moved);
+            former.addAll(vms.disksMoved(vm, moved));
         }
         return vms.succeeded(vm, task, target.host(), there.powerState(), true);
     }

@@ -443,10 +443,11 @@ public class VmService {
 
     /**
      * After a storage migration: the VM's disks are the new virtual disks now ({@code moved}: device
-     * id → new disk); the ones they replace are remembered for {@link #formerDisks} to destroy.
+     * id → new disk). Answers the ones they replace, for the caller to destroy (a master that stops
+     * before that leaves them as disks of no VM, listed in {@code GET /api/v1/vdis}).
      */
     @Transactional(TxType.REQUIRES_NEW)
-    void disksMoved(UUID uuid, Map<String, UUID> moved) {
+    List<UUID> disksMoved(UUID uuid, Map<String, UUID> moved) {
         VmEntity vm = find(uuid, LockModeType.PESSIMISTIC_WRITE);
         List<UUID> former = new ArrayList<>();
         for (VmDiskEntity d : vm.getDisks()) {
@@ -456,16 +457,8 @@ public class VmService {
                 d.moveTo(storage.vdi(to, LockModeType.NONE));
             }
         }
-        replaced.put(uuid, former);
+        return former;
     }
-
-    /** The disks a storage migration left behind (once), for the caller to destroy. */
-    List<UUID> formerDisks(UUID vm) {
-        List<UUID> former = replaced.remove(vm);
-        return former == null ? List.of() : former;
-    }
-
-    private final Map<UUID, List<UUID>> replaced = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** For a revert: each of the VM's virtual disks (by uuid) and the snapshot disk to bring it back to. */
     @Transactional(TxType.REQUIRES_NEW)
