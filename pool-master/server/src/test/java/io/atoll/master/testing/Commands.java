@@ -55,7 +55,21 @@ public final class Commands {
     }
 
     /** Deletes a tree, deepest first; best effort. */
-    static void deleteTree(Path root) {
+    /** Copies a directory tree (a plugin's directory into a test's plugins directory). */
+    public static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var files = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    public static void deleteTree(Path root) {
         if (root == null || !Files.exists(root)) {
             return;
         }

@@ -65,6 +65,10 @@ public final class NetnsHosts implements AutoCloseable {
         }
     }
 
+    public int namespaceCount() {
+        return count;
+    }
+
     public String namespace(int host) {
         return "atl-" + tag + "-" + host;
     }
@@ -72,6 +76,16 @@ public final class NetnsHosts implements AutoCloseable {
     /** The host's address on the management network. */
     public String address(int host) {
         return "10." + subnet + ".0." + (10 + host);
+    }
+
+    /** The root namespace's address on the management network (the bridge's): where the master and shared servers listen for the hosts. */
+    public String managementGateway() {
+        return "10." + subnet + ".0.1";
+    }
+
+    /** Cuts (or heals) a host's management link from inside its namespace: it keeps running, unreachable. */
+    public void managementLink(int host, boolean up) {
+        ip("-n", namespace(host), "link", "set", "eth0", up ? "up" : "down");
     }
 
     /** The host's address on the migration network. */

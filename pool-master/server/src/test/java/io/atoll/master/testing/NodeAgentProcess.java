@@ -58,6 +58,15 @@ public final class NodeAgentProcess implements AutoCloseable {
      */
     public static NodeAgentProcess start(boolean withToken, boolean withStorage, String namespace, String address)
             throws IOException, InterruptedException {
+        return start(withToken, withStorage ? Path.of(pluginsDir()) : null, namespace, address, List.of());
+    }
+
+    /**
+     * The same with a plugins directory of the caller's ({@code null}: none) and extra {@code -D}
+     * settings ({@code name=value}).
+     */
+    public static NodeAgentProcess start(boolean withToken, Path plugins, String namespace, String address, List<String> properties)
+            throws IOException, InterruptedException {
         String jar = System.getProperty("atoll.agent.jar");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("the node agent jar (system property atoll.agent.jar = " + jar + ") is missing: build it with "
@@ -70,12 +79,13 @@ public final class NodeAgentProcess implements AutoCloseable {
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=" + address,
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
-                "-Datoll.agent.plugins-dir=" + (withStorage ? pluginsDir() : root.resolve("plugins")), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
+                "-Datoll.agent.plugins-dir=" + (plugins != null ? plugins : root.resolve("plugins")), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-Datoll.agent.clean-shutdown-timeout=5s"));
         if (token != null) {
             cmd.add("-Datoll.agent.token-file=" + token);
         }
+        properties.forEach(p -> cmd.add("-D" + p));
         cmd.addAll(List.of("-jar", jar));
         NodeAgentProcess agent = new NodeAgentProcess(root, address, port, cmd, token);
         agent.launch();
@@ -99,7 +109,7 @@ public final class NodeAgentProcess implements AutoCloseable {
         launch();
     }
 
-    private static String pluginsDir() {
+    static String pluginsDir() {
         String dir = System.getProperty("atoll.test.plugins-dir");
         if (dir == null || !Files.isDirectory(Path.of(dir))) {
             throw new IllegalStateException("the storage plugins (system property atoll.test.plugins-dir = " + dir
