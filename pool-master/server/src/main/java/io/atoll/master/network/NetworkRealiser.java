@@ -91,7 +91,11 @@ public class NetworkRealiser {
                 throw new MasterException(e.code(), plan.label(), plan.label() + " cannot be realised on "
                         + plan.target().agent().label() + ": " + e.getMessage(), e);
             }
-            QuarkusTransaction.requiringNew().run(() -> outcome(network, host, true, null));
+            // Under the network's lock: a host that planned meanwhile is in the rows now (or sees this one realised).
+            NetworkSpec now = QuarkusTransaction.requiringNew().call(() -> realised(network, host));
+            if (now != null && !now.equals(plan.target().spec())) {
+                agents.realiseNetwork(plan.target().agent(), network, now, plan.label());
+            }
             for (HostSpec other : plan.others()) {
                 try {
                     agents.realiseNetwork(other.agent(), network, other.spec(), plan.label());
@@ -187,6 +191,24 @@ public class NetworkRealiser {
         }
         throw new MasterException(MasterErrorCode.INVALID_SPEC, "host " + h.getUuid(), "host " + h.getUuid() + ": its management address '" + a
                 + "' has no IPv4 address, which a private network's tunnel needs: join the host by its IPv4 address");
+    }
+
+    /**
+     * Marks the network realised on the host, under the network row's lock (which plans take too),
+     * and answers the host's spec now: another host that planned while this one was being realised
+     * is a peer it did not know, and the caller sends the spec again when it changed. One that plans
+     * after this sees this host realised and tells it itself. So the peers converge both ways.
+     */
+    private NetworkSpec realised(UUID network, UUID host) {
+        NetworkEntity n = em.find(NetworkEntity.class, network, LockModeType.PESSIMISTIC_WRITE);
+        HostEntity h = em.find(HostEntity.class, host);
+        if (n == null || h == null) {
+            return null; // destroyed or ejected meanwhile
+        }
+        outcome(network, host, true, null);
+        List<NetworkHostEntity> rows = networks.rows(network);
+        NetworkHostEntity row = rows.stream().filter(r -> r.getHost().equals(host)).findFirst().orElse(null);
+        return row == null ? null : spec(n, row, h, rows);
     }
 
     private void outcome(UUID network, UUID host, boolean realised, String reason) {
