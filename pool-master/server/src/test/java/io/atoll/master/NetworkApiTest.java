@@ -121,13 +121,17 @@ class NetworkApiTest {
                 .body("code", equalTo("VIF_TAKEN")).body("message", containsString("vif-vm"));
         api().body("{\"network\": \"nowhere\"}").post("/api/v1/vms/" + uuid + "/vifs").then().statusCode(404)
                 .body("code", equalTo("NETWORK_NOT_FOUND"));
-        // Plugged into the halted VM: recorded (task), a MAC of its own.
+        // Plugged into the halted VM: recorded (task), a MAC of its own; audited as the VM's.
+        long audit = io.atoll.master.testing.Api.lastAuditId();
         String plug = api().body("{\"network\": \"vif-net\"}").post("/api/v1/vms/" + uuid + "/vifs").then().statusCode(202)
                 .extract().path("uuid");
         JsonPath plugged = succeeded(plug, TASK);
         assertThat(plugged.getString("result.nics[1].id")).isEqualTo("nic1");
         assertThat(plugged.getString("result.nics[1].mac")).isNotEqualTo(mac).matches("52:54:00(:[0-9a-f]{2}){3}");
         api().get("/api/v1/vms/" + uuid).then().body("allowedOperations", equalTo(List.of("start", "destroy", "snapshot", "clone", "revert")));
+        List<Map<String, Object>> records = api().get("/api/v1/audit?after=" + audit + "&limit=1000").then().extract().jsonPath().getList("");
+        assertThat(records.stream().map(r -> r.get("role") + " " + r.get("method") + " " + r.get("path") + " " + r.get("object") + " "
+                + r.get("status")).toList()).contains("pool-admin POST /api/v1/vms/" + uuid + "/vifs vm " + uuid + " 202");
 
         // The network cannot go while VIFs use it.
         api().delete("/api/v1/networks/" + net).then().statusCode(409).body("code", equalTo("NETWORK_IN_USE"))
