@@ -37,8 +37,9 @@ import org.junit.jupiter.api.TestInstance;
  * the first starts on each host (the master realises the network on each before the start, with the
  * other host as VXLAN peer and each host's own DHCP slice); the guests get addresses from their
  * host's slice, which the master's API then shows; they ping each other across the tunnel; one
- * migrates through the master while the other pings it (lost replies counted and printed), and a
- * guest on the second network reaches neither. The networks cannot go while VIFs use them, and go
+ * migrates through the master while the other pings it (lost replies counted and printed), a
+ * guest on the second network reaches neither, and a VIF unplugged and plugged through the master
+ * on a running guest stops and brings back its traffic. The networks cannot go while VIFs use them, and go
  * from both hosts once the VMs are gone.
  */
 @QuarkusTest
@@ -139,6 +140,19 @@ class PoolNetworkIT {
         // Its address stays known: the lease is host A's, whose leases the master reads too.
         Thread.sleep(2500);
         api().get("/api/v1/vms/" + a).then().body("residentOn", equalTo(hostB)).body("addresses[0].ip", equalTo(ipA));
+
+        // guest-b's VIF unplugged through the master: its traffic stops; a new VIF plugged into the running guest
+        // (the first free id again, a fresh MAC) gets an address from host B's slice, and the traffic is back.
+        JsonPath unplugged = succeeded(api().delete("/api/v1/vms/" + b + "/vifs/nic0").then().statusCode(202).extract().path("uuid"), TASK);
+        assertThat(unplugged.getList("result.nics")).isEmpty();
+        assertThat(ping(aOnB, ipB, 3)[1]).as("after the unplug").isZero();
+        JsonPath plugged = succeeded(api().body("{\"network\": \"front\"}").post("/api/v1/vms/" + b + "/vifs").then().statusCode(202)
+                .extract().path("uuid"), TASK);
+        assertThat(plugged.getString("result.nics[0].id")).isEqualTo("nic0");
+        String ipB2 = net(gb);
+        assertThat(inRange(ipB2, onB)).as("the new VIF's address %s is from host B's slice", ipB2).isTrue();
+        assertThat(ping(aOnB, ipB2, 5)[1]).as("after the plug").isGreaterThanOrEqualTo(3);
+        awaitAddress(b, ipB2);
 
         // Networks cannot go while VIFs use them; they go from both hosts once the VMs are gone.
         api().delete("/api/v1/networks/" + front).then().statusCode(409).body("code", equalTo("NETWORK_IN_USE"));
