@@ -123,12 +123,17 @@ class NetworkApiTest {
                 .body("code", equalTo("NETWORK_NOT_FOUND"));
         // Plugged into the halted VM: recorded (task), a MAC of its own; audited as the VM's.
         long audit = io.atoll.master.testing.Api.lastAuditId();
+        long token = api().get("/api/v1/events").then().extract().jsonPath().getLong("token");
         String plug = api().body("{\"network\": \"vif-net\"}").post("/api/v1/vms/" + uuid + "/vifs").then().statusCode(202)
                 .extract().path("uuid");
         JsonPath plugged = succeeded(plug, TASK);
         assertThat(plugged.getString("result.nics[1].id")).isEqualTo("nic1");
         assertThat(plugged.getString("result.nics[1].mac")).isNotEqualTo(mac).matches("52:54:00(:[0-9a-f]{2}){3}");
         api().get("/api/v1/vms/" + uuid).then().body("allowedOperations", equalTo(List.of("start", "destroy", "snapshot", "clone", "revert")));
+        // The plug is a change of the VM: a mod event with the VM's new NICs.
+        JsonPath events = api().get("/api/v1/events?from=" + token + "&timeout=0&limit=100").then().statusCode(200).extract().jsonPath();
+        assertThat(events.getList("events.findAll { it.ref == '" + uuid + "' && it.operation == 'mod' }.snapshot.nics.size()"))
+                .contains(2);
         List<Map<String, Object>> records = api().get("/api/v1/audit?after=" + audit + "&limit=1000").then().extract().jsonPath().getList("");
         assertThat(records.stream().map(r -> r.get("role") + " " + r.get("method") + " " + r.get("path") + " " + r.get("object") + " "
                 + r.get("status")).toList()).contains("pool-admin POST /api/v1/vms/" + uuid + "/vifs vm " + uuid + " 202");
@@ -200,6 +205,14 @@ class NetworkApiTest {
                 assertThat(agentA.networks).doesNotContainKey(net.toString());
                 assertThat(agentB.networks).doesNotContainKey(net.toString());
                 api().delete("/api/v1/networks/" + vlan).then().statusCode(204);
+
+                // A host ejected while it has a network: its entry (and slice) goes with it.
+                UUID kept = UUID.fromString(api().body("{\"name\": \"kept\"}").post("/api/v1/networks").then().statusCode(201).extract().path("uuid"));
+                realiser.realise(hostA, List.of(kept));
+                realiser.realise(hostB, List.of(kept));
+                api().delete("/api/v1/hosts/" + hostB).then().statusCode(204);
+                api().get("/api/v1/networks/" + kept).then().body("hosts.host", equalTo(List.of(hostA.toString())));
+                api().delete("/api/v1/networks/" + kept).then().statusCode(204);
             } finally {
                 api().delete("/api/v1/hosts/" + hostA);
                 api().delete("/api/v1/hosts/" + hostB);

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.TestInstance;
  * host's slice, which the master's API then shows; they ping each other across the tunnel; one
  * migrates through the master while the other pings it (lost replies counted and printed), a
  * guest on the second network reaches neither, and a VIF unplugged and plugged through the master
- * on a running guest stops and brings back its traffic. The networks cannot go while VIFs use them, and go
+ * on a running guest stops and brings back its traffic. A VM on a VLAN network does not start (these
+ * kernels lack 802.1q): the host's refusal comes back with the network named. The networks cannot go while VIFs use them, and go
  * from both hosts once the VMs are gone.
  */
 @QuarkusTest
@@ -73,6 +74,18 @@ class PoolNetworkIT {
         String front = api().body("{\"name\": \"front\", \"subnet\": \"172.29.1.0/24\"}").post("/api/v1/networks").then().statusCode(201)
                 .extract().path("uuid");
         api().body("{\"name\": \"back\", \"subnet\": \"172.29.2.0/24\"}").post("/api/v1/networks").then().statusCode(201);
+
+        // A VLAN network: these hosts' kernels lack 802.1q; the start fails with the host's reason, the network named.
+        String tagged = api().body("{\"name\": \"tagged\", \"type\": \"VLAN\", \"pif\": \"eth1\", \"vlan\": 42}").post("/api/v1/networks")
+                .then().statusCode(201).extract().path("uuid");
+        String v = createGuest("guest-vlan", "tagged");
+        JsonPath refused = Api.awaitTask(start(v, hostA), TASK);
+        assertThat(refused.getString("status")).isEqualTo("FAILURE");
+        assertThat(refused.getString("error.code")).isEqualTo("NETWORK_NOT_SUPPORTED");
+        assertThat(refused.getString("error.message")).contains("network " + tagged + " (tagged)").contains("802.1q");
+        api().get("/api/v1/vms/" + v).then().body("powerState", equalTo("HALTED")).body("residentOn", org.hamcrest.Matchers.nullValue());
+        succeeded(api().delete("/api/v1/vms/" + v).then().statusCode(202).extract().path("uuid"), TASK);
+        api().delete("/api/v1/networks/" + tagged).then().statusCode(204);
 
         String a = createGuest("guest-a", "front");
         String b = createGuest("guest-b", front);
