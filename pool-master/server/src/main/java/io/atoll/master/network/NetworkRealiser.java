@@ -88,8 +88,10 @@ public class NetworkRealiser {
                 agents.realiseNetwork(plan.target().agent(), network, plan.target().spec(), plan.label());
             } catch (MasterException e) {
                 QuarkusTransaction.requiringNew().run(() -> outcome(network, host, false, e.getMessage()));
-                throw new MasterException(e.code(), plan.label(), plan.label() + " cannot be realised on "
-                        + plan.target().agent().label() + ": " + e.getMessage(), e);
+                // The agent's refusal names the network already ("host … refused to realise network … (front): CODE: …").
+                String why = e.getMessage().contains(plan.label()) ? e.getMessage()
+                        : plan.label() + " cannot be realised on " + plan.target().agent().label() + ": " + e.getMessage();
+                throw new MasterException(e.code(), "network " + network, why, e);
             }
             // Under the network's lock: a host that planned meanwhile is in the rows now (or sees this one realised).
             NetworkSpec now = QuarkusTransaction.requiringNew().call(() -> realised(network, host));

@@ -232,7 +232,7 @@ public class NetworkService {
             Map<UUID, AgentEndpoint> on = new LinkedHashMap<>();
             for (NetworkHostEntity row : rows(uuid)) {
                 HostEntity h = em.find(HostEntity.class, row.getHost());
-                if (h != null && row.getSlice() != null || h != null && row.isRealised()) {
+                if (h != null && (row.getSlice() != null || row.isRealised())) {
                     on.put(h.getUuid(), h.agent());
                 }
             }
