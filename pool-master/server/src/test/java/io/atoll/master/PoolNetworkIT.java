@@ -166,6 +166,11 @@ class PoolNetworkIT {
         assertThat(inRange(ipB2, onB)).as("the new VIF's address %s is from host B's slice", ipB2).isTrue();
         assertThat(ping(aOnB, ipB2, 5)[1]).as("after the plug").isGreaterThanOrEqualTo(3);
         awaitAddress(b, ipB2);
+        // guest-b, its VIF hot-plugged, migrates to host A: the NIC comes along (the target's QEMU has it on its command line).
+        JsonPath back = succeeded(api().body("{\"host\": \"" + hostA + "\"}").post("/api/v1/vms/" + b + "/migrate").then().statusCode(202)
+                .extract().path("uuid"), TASK);
+        assertThat(back.getString("result.residentOn")).isEqualTo(hostA);
+        assertThat(ping(aOnB, ipB2, 5)[1]).as("guest-b, moved to host A after the plug").isGreaterThanOrEqualTo(3);
 
         // Networks cannot go while VIFs use them; they go from both hosts once the VMs are gone.
         api().delete("/api/v1/networks/" + front).then().statusCode(409).body("code", equalTo("NETWORK_IN_USE"));
