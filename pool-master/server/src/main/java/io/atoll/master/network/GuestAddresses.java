@@ -31,7 +31,8 @@ import org.jboss.logging.Logger;
  * ({@code GET /api/v1/networks}), because a guest that migrated keeps renewing with the host that
  * leased it, whose answer does not list the VM any more. The newest unexpired lease wins. A VM
  * that is not running or paused has none. A VIF's address is written (with a VM {@code mod}
- * event) only when it changes.
+ * event) only when it changes. The hosts' network answers also go to {@link NetworkRealiser#converge},
+ * which realises again a network a host lost or holds with stale peers.
  */
 @ApplicationScoped
 public class GuestAddresses {
@@ -45,6 +46,9 @@ public class GuestAddresses {
 
     @Inject
     EventLog events;
+
+    @Inject
+    NetworkRealiser realiser;
 
     /** The hosts that answered this poll, with the VMs each reported. Called by the host poller after reconciliation. */
     public void learn(Map<AgentEndpoint, List<VmInfo>> answers) {
@@ -65,15 +69,26 @@ public class GuestAddresses {
                 leases.put(a.getKey(), agents.networksAsync(a.getKey()));
             }
         }
+        Map<AgentEndpoint, List<NetworkState>> realised = new HashMap<>();
         for (Map.Entry<AgentEndpoint, CompletableFuture<List<NetworkState>>> l : leases.entrySet()) {
             try {
-                for (NetworkState n : l.getValue().join()) {
+                List<NetworkState> states = l.getValue().join();
+                realised.put(l.getKey(), states);
+                for (NetworkState n : states) {
                     n.leases().forEach(g -> keep(any, g, now));
                 }
             } catch (RuntimeException e) {
                 LOG.debugf("%s: its DHCP leases are not readable now: %s", l.getKey().label(), e.getMessage());
             }
         }
+        // The same answers show whether each host still has its networks as the pool says (peers both ways).
+        realised.forEach((agent, states) -> {
+            try {
+                realiser.converge(agent, states);
+            } catch (RuntimeException e) {
+                LOG.warnf("%s: its networks were not checked at this poll: %s", agent.label(), e.toString());
+            }
+        });
         try {
             QuarkusTransaction.requiringNew().run(() -> record(own, any));
         } catch (RuntimeException e) {

@@ -109,6 +109,78 @@ public class NetworkRealiser {
         }
     }
 
+    /** A network a host should have, as the pool says now. */
+    private record Expected(UUID network, String label, NetworkSpec spec) {
+    }
+
+    /**
+     * Brings a host's networks back to what the pool says, from the host's own answer
+     * ({@code GET /api/v1/networks}, read by the host poller): a network the pool has realised there
+     * that the host lost, or whose spec differs (a peer it missed while it did not answer, a host
+     * ejected since), is realised there again. Failures are logged; the next poll tries again.
+     */
+    public void converge(AgentEndpoint agent, List<io.atoll.node.api.NetworkState> states) {
+        List<Expected> expected = QuarkusTransaction.requiringNew().call(() -> expectedOn(agent.host()));
+        java.util.Map<UUID, NetworkSpec> actual = new java.util.HashMap<>();
+        states.forEach(s -> actual.put(s.uuid(), s.spec()));
+        for (Expected e : expected) {
+            NetworkSpec there = actual.get(e.network());
+            if (there != null && normalised(there).equals(normalised(e.spec()))) {
+                continue;
+            }
+            // Under the network's lock, which a destroy holds throughout: never put back what a destroy is removing.
+            synchronized (lockOf(e.network())) {
+                if (!QuarkusTransaction.requiringNew().call(() -> stillRealised(e.network(), agent.host()))) {
+                    continue;
+                }
+                LOG.infof("%s: %s %s; realising it there again", e.label(), agent.label(), there == null ? "lost it"
+                        : "has other settings (peers " + there.peers() + ", the pool's " + e.spec().peers() + ")");
+                try {
+                    agents.realiseNetwork(agent, e.network(), e.spec(), e.label());
+                } catch (MasterException failed) {
+                    LOG.warnf("%s: not realised again on %s: %s", e.label(), agent.label(), failed.getMessage());
+                }
+            }
+        }
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<UUID, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The in-process lock of one network: held by a destroy from its first step to its last, and by {@link #converge} around a re-realisation. */
+    Object lockOf(UUID network) {
+        return locks.computeIfAbsent(network, k -> new Object());
+    }
+
+    private boolean stillRealised(UUID network, UUID host) {
+        NetworkHostEntity row = em.find(NetworkHostEntity.class, new NetworkHostEntity.Key(network, host));
+        return row != null && row.isRealised();
+    }
+
+    private List<Expected> expectedOn(UUID host) {
+        HostEntity h = em.find(HostEntity.class, host);
+        if (h == null) {
+            return List.of();
+        }
+        List<NetworkHostEntity> mine = em.createQuery("select r from NetworkHostEntity r where r.key.host = :h and r.realised = true",
+                NetworkHostEntity.class).setParameter("h", host).getResultList();
+        List<Expected> out = new ArrayList<>();
+        for (NetworkHostEntity row : mine) {
+            NetworkEntity n = em.find(NetworkEntity.class, row.getNetwork());
+            try {
+                out.add(new Expected(n.getUuid(), n.label(), spec(n, row, h, networks.rows(n.getUuid()))));
+            } catch (MasterException e) {
+                LOG.debugf("%s: no spec for host %s: %s", n.label(), host, e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Peers as a set: their order says nothing. */
+    private static NetworkSpec normalised(NetworkSpec s) {
+        return new NetworkSpec(s.bridge(), s.type(), s.vni(), s.dstPort(), s.localAddress(), s.peers().stream().sorted().toList(), s.mtu(),
+                s.pif(), s.vlan(), s.dhcp());
+    }
+
     private Plan plan(UUID network, UUID host) {
         NetworkEntity n = networks.find(network, LockModeType.PESSIMISTIC_WRITE);
         HostEntity target = em.find(HostEntity.class, host);

@@ -44,6 +44,9 @@ public class NetworkService {
     @Inject
     AgentClient agents;
 
+    @Inject
+    NetworkRealiser realiser;
+
     @Transactional
     public Network create(NetworkCreateRequest request) {
         // Under the pool row's lock: two creates cannot take one name, VNI, bridge or subnet.
@@ -226,6 +229,12 @@ public class NetworkService {
      * row (409 naming the host): destroy again once it answers, or eject it.
      */
     public void destroy(UUID uuid) {
+        synchronized (realiser.lockOf(uuid)) {
+            destroyLocked(uuid);
+        }
+    }
+
+    private void destroyLocked(UUID uuid) {
         Map<UUID, AgentEndpoint> hosts = QuarkusTransaction.requiringNew().call(() -> {
             NetworkEntity network = find(uuid, LockModeType.PESSIMISTIC_WRITE);
             refuseInUse(network);
@@ -235,6 +244,8 @@ public class NetworkService {
                 if (h != null && (row.getSlice() != null || row.isRealised())) {
                     on.put(h.getUuid(), h.agent());
                 }
+                // Not realised any more as far as the master knows: the poller's convergence leaves it alone.
+                row.realised(false, row.isRealised() ? "being removed" : row.getReason());
             }
             return on;
         });
