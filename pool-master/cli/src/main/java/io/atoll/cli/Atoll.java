@@ -21,7 +21,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "atoll", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = Atoll.Version.class, usageHelpAutoWidth = true,
         description = "Manage an Atoll pool through its pool master.",
-        subcommands = {LoginCommand.class, LogoutCommand.class, PoolCommand.class, HostCommand.class, VmCommand.class, TaskCommand.class, SrCommand.class, VdiCommand.class, EventCommand.class, HaCommand.class,
+        subcommands = {LoginCommand.class, LogoutCommand.class, PoolCommand.class, HostCommand.class, VmCommand.class, TaskCommand.class, SrCommand.class, VdiCommand.class, NetworkCommand.class, EventCommand.class, HaCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "The server is --server, else $ATOLL_SERVER, else the one of the last atoll login, else " + Atoll.DEFAULT_SERVER + ".",
                 "Exit codes: 0 done, 1 refused or failed (the server's code is printed), 2 usage, 3 master unreachable, 4 local error."})

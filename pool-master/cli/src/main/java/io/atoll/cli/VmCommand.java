@@ -47,15 +47,22 @@ public final class VmCommand {
 
     /** Columns of {@code vm list}; {@code hosts} turns resident-on uuids into host names. */
     static String table(JsonNode vms, Map<String, String> hosts) {
-        Table t = new Table("UUID", "NAME", "POWER-STATE", "VCPUS", "MEMORY", "HOST", "OPERATION");
+        Table t = new Table("UUID", "NAME", "POWER-STATE", "VCPUS", "MEMORY", "HOST", "OPERATION", "ADDRESSES");
         for (JsonNode vm : vms) {
             String host = Output.text(vm.path("residentOn"));
             JsonNode op = vm.path("currentOperation");
             t.row(vm.path("uuid").asText(), vm.path("name").asText(), vm.path("powerState").asText(), vm.path("vcpus").asText(),
                     Output.bytes(vm.path("memoryMiB").asLong() * 1024 * 1024), hosts.getOrDefault(host, host),
-                    op.isObject() ? op.path("operation").asText().toLowerCase(Locale.ROOT) : null);
+                    op.isObject() ? op.path("operation").asText().toLowerCase(Locale.ROOT) : null, addresses(vm));
         }
         return t.render();
+    }
+
+    /** The guest's addresses, comma-separated ({@code null} when none is known). */
+    static String addresses(JsonNode vm) {
+        List<String> ips = new java.util.ArrayList<>();
+        vm.path("addresses").forEach(a -> ips.add(a.path("ip").asText()));
+        return ips.isEmpty() ? null : String.join(",", ips);
     }
 
     private static Map<String, String> hostNames(MasterClient client) {
@@ -77,7 +84,7 @@ public final class VmCommand {
 
     @Command(name = "create", description = {"Create a halted VM in the pool database (or from a template); prints its uuid.",
             "Disks: --disk sr=SR,size=SIZE (a new disk) | vdi=UUID | PATH[,format=raw|qcow2], then [,boot=N][,ro][,bus=virtio|ide];",
-            "NICs: --nic user|tap=IFNAME[,mac=M][,model=M]."})
+            "NICs: --nic network=NETWORK[,rate=KBIT] | user | tap=IFNAME, then [,mac=M][,model=M][,id=ID]."})
     int create(@Parameters(paramLabel = "NAME", arity = "0..1", description = "Unique in the pool.") String name,
                @Option(names = "--template", paramLabel = "TEMPLATE", description = "Clone this template (name or uuid) into the new VM.") String template,
                @Option(names = "--memory", paramLabel = "SIZE", description = "Guest memory: MiB, or with a unit (512M, 2G).") String memory,
@@ -260,7 +267,7 @@ public final class VmCommand {
         return disk;
     }
 
-    /** {@code user} or {@code tap=IFNAME}, then {@code ,mac=M}, {@code ,model=M}, {@code ,id=ID}. */
+    /** {@code network=NET}, {@code user} or {@code tap=IFNAME}, then {@code ,mac=M}, {@code ,model=M}, {@code ,id=ID}, {@code ,rate=KBIT}. */
     static ObjectNode nic(String value) {
         String[] parts = value.split(",");
         ObjectNode nic = MasterClient.JSON.createObjectNode();
@@ -268,14 +275,17 @@ public final class VmCommand {
         switch (mode[0].toLowerCase(Locale.ROOT)) {
             case "user" -> nic.put("mode", "USER");
             case "tap" -> nic.put("mode", "TAP").put("ifname", requireValue(mode, value));
-            default -> throw new CliException("INVALID_ARGUMENT", "--nic " + value + ": begin with user or tap=IFNAME", null, Atoll.USAGE);
+            case "network", "net" -> nic.put("mode", "NETWORK").put("network", requireValue(mode, value));
+            default -> throw new CliException("INVALID_ARGUMENT", "--nic " + value + ": begin with network=NETWORK, user or tap=IFNAME", null,
+                    Atoll.USAGE);
         }
         for (int i = 1; i < parts.length; i++) {
             String[] kv = parts[i].split("=", 2);
             switch (kv[0]) {
                 case "mac", "model", "id" -> nic.put(kv[0], requireValue(kv, value));
-                default -> throw new CliException("INVALID_ARGUMENT", "--nic " + value + ": '" + kv[0] + "' is not one of mac=, model=, id=",
-                        null, Atoll.USAGE);
+                case "rate" -> nic.put("rateKbit", integer(requireValue(kv, value), value));
+                default -> throw new CliException("INVALID_ARGUMENT", "--nic " + value + ": '" + kv[0]
+                        + "' is not one of mac=, model=, id=, rate=", null, Atoll.USAGE);
             }
         }
         return nic;
@@ -310,6 +320,43 @@ public final class VmCommand {
         } catch (IOException e) {
             throw CliException.local("INVALID_SPEC_FILE", "cannot read the spec " + spec + ": " + e.getMessage());
         }
+    }
+
+    @Command(name = "vif-plug", description = {"Plug a VIF on a network into a VM (hot when it runs); the task's VM shows its NICs.",
+            "The MAC is chosen once and kept unless --mac."})
+    int vifPlug(@Parameters(index = "0", paramLabel = "VM") String vm,
+                @Parameters(index = "1", paramLabel = "NETWORK", description = "Name or uuid.") String network,
+                @Option(names = "--mac", paramLabel = "MAC") String mac,
+                @Option(names = "--rate", paramLabel = "KBIT", description = "Rate limit in kbit/s, each way.") Integer rate,
+                @Option(names = "--id", paramLabel = "ID", description = "Device id (the first free nicN by default).") String id,
+                @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        ObjectNode body = vifRequest(NetworkCommand.resolve(client, network).path("uuid").asText(), mac, rate, id);
+        return atoll.task(client.post("/api/v1/vms/" + uuid + "/vifs", body), async, client);
+    }
+
+    static ObjectNode vifRequest(String network, String mac, Integer rate, String id) {
+        ObjectNode body = MasterClient.JSON.createObjectNode().put("network", network);
+        if (mac != null) {
+            body.put("mac", mac);
+        }
+        if (rate != null) {
+            body.put("rateKbit", rate);
+        }
+        if (id != null) {
+            body.put("id", id);
+        }
+        return body;
+    }
+
+    @Command(name = "vif-unplug", description = "Unplug a VIF from a VM (hot when it runs) by its device id (nic0 …).")
+    int vifUnplug(@Parameters(index = "0", paramLabel = "VM") String vm,
+                  @Parameters(index = "1", paramLabel = "ID", description = "The NIC's device id (atoll vm show lists nics).") String id,
+                  @Option(names = "--async", description = "Print the task's uuid and return.") boolean async) {
+        MasterClient client = atoll.client();
+        String uuid = resolve(client, vm).path("uuid").asText();
+        return atoll.task(client.delete("/api/v1/vms/" + uuid + "/vifs/" + id), async, client);
     }
 
     @Command(name = "start", description = "Start a halted VM; placement picks a host unless --on.")

@@ -158,6 +158,11 @@ class ArgumentParsingTest {
         assertThatThrownBy(() -> VmCommand.disk("sr=")).isInstanceOf(CliException.class).hasMessageContaining("sr= needs a value");
         assertThatThrownBy(() -> VmCommand.disk("/srv/a.raw,boot=first")).isInstanceOf(CliException.class);
         assertThatThrownBy(() -> VmCommand.nic("bridge=br0")).isInstanceOf(CliException.class).hasMessageContaining("user or tap=IFNAME");
+        assertThat(VmCommand.nic("network=front,rate=10000,mac=52:54:00:00:00:07").toString())
+                .isEqualTo("{\"mode\":\"NETWORK\",\"network\":\"front\",\"rateKbit\":10000,\"mac\":\"52:54:00:00:00:07\"}");
+        assertThat(NetworkCommand.createRequest("back", "private", "10.9.0.0/24", 6001, true, null, null, null, null, null).toString())
+                .isEqualTo("{\"name\":\"back\",\"type\":\"PRIVATE\",\"subnet\":\"10.9.0.0/24\",\"vni\":6001,\"dhcp\":false}");
+        assertThat(VmCommand.vifRequest("n1", null, 512, "nic3").toString()).isEqualTo("{\"network\":\"n1\",\"rateKbit\":512,\"id\":\"nic3\"}");
         assertThatThrownBy(() -> VmCommand.nic("tap")).isInstanceOf(CliException.class).hasMessageContaining("tap= needs a value");
         assertThat(new TestContext(config, Map.of()).run("vm", "create", "x", "--memory", "lots")).isEqualTo(Atoll.USAGE);
     }

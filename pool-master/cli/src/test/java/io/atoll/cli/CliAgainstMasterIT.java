@@ -128,7 +128,7 @@ class CliAgainstMasterIT {
         assertThat(VmCommand.isUuid(vmUuid)).as("vm create prints the uuid: %s", create.out()).isTrue();
 
         TestContext table = atoll("vm", "list");
-        assertThat(table.out().lines().findFirst().orElseThrow()).matches("UUID +NAME +POWER-STATE +VCPUS +MEMORY +HOST +OPERATION");
+        assertThat(table.out().lines().findFirst().orElseThrow()).matches("UUID +NAME +POWER-STATE +VCPUS +MEMORY +HOST +OPERATION +ADDRESSES");
         assertThat(table.out()).containsPattern(vmUuid + " +" + VM + " +HALTED +1 +64 MiB +- +-");
 
         TestContext json = atoll("vm", "list", "--output", "json");
@@ -188,6 +188,32 @@ class CliAgainstMasterIT {
         }
         TestContext table = atoll("event", "watch", "--from", "0", "--count", "2", "--class", "vm");
         assertThat(table.out().lines().skip(1).toList()).hasSize(2).allMatch(l -> l.matches("\\d+ +\\S+ \\S+ vm .*"));
+    }
+
+    @Test
+    @Order(4)
+    void networksAndVifs() throws Exception {
+        TestContext create = atoll("network", "create", "cli-net", "--subnet", "10.199.7.0/24", "--vni", "7007");
+        assertThat(create.err()).isEmpty();
+        String net = create.out().strip();
+        assertThat(VmCommand.isUuid(net)).as("network create prints the uuid: %s", create.out()).isTrue();
+        assertThat(atoll("network", "list").out()).containsPattern(net + " +cli-net +PRIVATE +xapi\\d+ +7007 +10\\.199\\.7\\.0/24 +0");
+        assertThat(atoll("network", "show", "cli-net").out()).containsPattern("(?m)^subnet: +10\\.199\\.7\\.0/24$");
+        TestContext taken = new TestContext(config, Map.of("ATOLL_SERVER", server));
+        assertThat(taken.run("network", "create", "cli-net-2", "--vni", "7007")).isEqualTo(1);
+        assertThat(taken.err()).contains("error: NETWORK_VNI_TAKEN: ").contains("cli-net");
+
+        // A VIF on it, plugged into the halted VM: the network cannot go until it is unplugged.
+        TestContext plug = atoll("vm", "vif-plug", VM, "cli-net", "--rate", "2048");
+        assertThat(plug.err()).contains("vm.vif_plug [").contains("SUCCESS");
+        assertThat(atoll("vm", "show", VM).out()).containsPattern("(?m)^nics\\[1\\]\\.network: +" + net + "$")
+                .containsPattern("(?m)^nics\\[1\\]\\.rateKbit: +2048$");
+        TestContext inUse = new TestContext(config, Map.of("ATOLL_SERVER", server));
+        assertThat(inUse.run("network", "destroy", "cli-net")).isEqualTo(1);
+        assertThat(inUse.err()).contains("error: NETWORK_IN_USE: ").contains(VM);
+        assertThat(atoll("vm", "vif-unplug", VM, "nic1").err()).contains("SUCCESS");
+        assertThat(atoll("network", "destroy", "cli-net").err()).isEmpty();
+        assertThat(atoll("network", "list").out()).doesNotContain("cli-net");
     }
 
     @Test

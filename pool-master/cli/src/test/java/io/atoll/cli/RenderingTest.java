@@ -33,13 +33,27 @@ class RenderingTest {
     void vmListShowsStateMemoryHostNameAndOperation() throws Exception {
         JsonNode vms = json("""
                 [{'uuid':'aaaaaaaa-0000-0000-0000-000000000001','name':'web1','vcpus':2,'memoryMiB':2048,'powerState':'RUNNING',
-                  'residentOn':'bbbbbbbb-0000-0000-0000-000000000001','currentOperation':{'operation':'CLEAN_SHUTDOWN','task':'t'}},
+                  'residentOn':'bbbbbbbb-0000-0000-0000-000000000001','currentOperation':{'operation':'CLEAN_SHUTDOWN','task':'t'},
+                  'addresses':[{'nic':'nic0','mac':'52:54:00:00:00:01','ip':'10.128.0.17'},{'nic':'nic1','mac':'52:54:00:00:00:02','ip':'10.128.1.31'}]},
                  {'uuid':'aaaaaaaa-0000-0000-0000-000000000002','name':'db','vcpus':1,'memoryMiB':512,'powerState':'HALTED',
                   'residentOn':null,'currentOperation':null}]""");
         assertThat(VmCommand.table(vms, Map.of("bbbbbbbb-0000-0000-0000-000000000001", "node-a"))).isEqualTo("""
-                UUID                                   NAME   POWER-STATE   VCPUS   MEMORY    HOST     OPERATION
-                aaaaaaaa-0000-0000-0000-000000000001   web1   RUNNING       2       2 GiB     node-a   clean_shutdown
-                aaaaaaaa-0000-0000-0000-000000000002   db     HALTED        1       512 MiB   -        -
+                UUID                                   NAME   POWER-STATE   VCPUS   MEMORY    HOST     OPERATION        ADDRESSES
+                aaaaaaaa-0000-0000-0000-000000000001   web1   RUNNING       2       2 GiB     node-a   clean_shutdown   10.128.0.17,10.128.1.31
+                aaaaaaaa-0000-0000-0000-000000000002   db     HALTED        1       512 MiB   -        -                -
+                """);
+    }
+
+    @Test
+    void networkListShowsTypeVniSubnetAndRealisedHosts() throws Exception {
+        JsonNode networks = json("""
+                [{'uuid':'n1','name':'front','type':'PRIVATE','bridge':'xapi0','vni':5000,'subnet':'10.128.0.0/24','vlan':null,'pif':null,
+                  'hosts':[{'host':'h1','realised':true},{'host':'h2','realised':false}]},
+                 {'uuid':'n2','name':'uplink','type':'EXTERNAL','bridge':'xapi1','vni':null,'subnet':null,'vlan':null,'pif':'eth1','hosts':[]}]""");
+        assertThat(NetworkCommand.table(networks)).isEqualTo("""
+                UUID   NAME     TYPE       BRIDGE   VNI/VLAN   SUBNET/PIF      HOSTS
+                n1     front    PRIVATE    xapi0    5000       10.128.0.0/24   1
+                n2     uplink   EXTERNAL   xapi1    -          eth1            0
                 """);
     }
 

@@ -43,7 +43,8 @@ class ModelMappingTest {
         QuarkusTransaction.requiringNew().run(() -> {
             HostEntity host = new HostEntity(URI.create("http://192.0.2.1:7401"), null, facts);
             StorageRepositoryEntity sr = new StorageRepositoryEntity(UUID.randomUUID(), "local", "local", false, host);
-            NetworkEntity net = new NetworkEntity("lan", "br0", 1500);
+            NetworkEntity net = new NetworkEntity(new io.atoll.master.network.NetworkCreateRequest("lan",
+                    io.atoll.node.api.NetworkSpec.NetworkType.EXTERNAL, "br0", 1500, null, null, null, "eth1", null, null), "br0", null, null);
             em.persist(host);
             em.persist(sr);
             em.persist(net);

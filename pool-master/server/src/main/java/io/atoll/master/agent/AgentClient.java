@@ -12,6 +12,9 @@ import io.atoll.node.api.IncomingInfo;
 import io.atoll.node.api.IncomingRequest;
 import io.atoll.node.api.MigrationProgress;
 import io.atoll.node.api.MigrationRequest;
+import io.atoll.node.api.NetworkSpec;
+import io.atoll.node.api.NetworkState;
+import io.atoll.node.api.NicSpec;
 import io.atoll.node.api.ShutdownRequest;
 import io.atoll.node.api.SrAttachRequest;
 import io.atoll.node.api.SrState;
@@ -142,6 +145,61 @@ public class AgentClient {
     public void cancelMigration(AgentEndpoint agent, UUID vm) {
         operation(agent, "POST", "/api/v1/vms/" + vm + "/migrate/cancel", null, "cancel the migration of vm " + vm,
                 json.constructType(Void.class));
+    }
+
+    // Networks (docs/networking.md): realised on a host before a VM needs them there.
+
+    /**
+     * Realises (or converges) the network on the host. A refusal keeps the agent's network code
+     * ({@code NETWORK_NOT_SUPPORTED}, {@code NETWORK_FAILED} …) with {@code what} (the network's
+     * label) and the host named in the message.
+     */
+    public NetworkState realiseNetwork(AgentEndpoint agent, UUID network, NetworkSpec spec, String what) {
+        return networkCall(agent, "PUT", "/api/v1/networks/" + network, spec, "realise " + what, json.constructType(NetworkState.class));
+    }
+
+    /** Removes the network from the host; one the host does not have is not an error. */
+    public void removeNetwork(AgentEndpoint agent, UUID network, String what) {
+        try {
+            join(call(agent, "DELETE", "/api/v1/networks/" + network, null, config.agentOperationTimeout(), json.constructType(Void.class)));
+        } catch (AgentRefusal refusal) {
+            if (!"NETWORK_NOT_FOUND".equals(refusal.error.code())) {
+                throw networkError(agent, refusal, "remove " + what);
+            }
+        }
+    }
+
+    /** The networks realised on the host, with their DHCP leases. */
+    public CompletableFuture<List<NetworkState>> networksAsync(AgentEndpoint agent) {
+        return refusalsAsErrors(call(agent, "GET", "/api/v1/networks", null, config.agentQueryTimeout(),
+                json.getTypeFactory().constructCollectionType(List.class, NetworkState.class)));
+    }
+
+    /** Hot-plugs a NIC into a running or paused VM. */
+    public VmInfo plugNic(AgentEndpoint agent, UUID vm, NicSpec nic) {
+        return networkCall(agent, "POST", "/api/v1/vms/" + vm + "/nics", nic, "plug nic " + nic.id() + " into vm " + vm,
+                json.constructType(VmInfo.class));
+    }
+
+    /** Hot-unplugs a NIC from a running or paused VM. */
+    public VmInfo unplugNic(AgentEndpoint agent, UUID vm, String nic) {
+        return networkCall(agent, "DELETE", "/api/v1/vms/" + vm + "/nics/" + nic, null, "unplug nic " + nic + " from vm " + vm,
+                json.constructType(VmInfo.class));
+    }
+
+    private <T> T networkCall(AgentEndpoint agent, String method, String path, Object body, String what,
+                              com.fasterxml.jackson.databind.JavaType type) {
+        try {
+            return join(call(agent, method, path, body, config.agentOperationTimeout(), type));
+        } catch (AgentRefusal refusal) {
+            throw networkError(agent, refusal, what);
+        }
+    }
+
+    private static MasterException networkError(AgentEndpoint agent, AgentRefusal refusal, String what) {
+        MasterErrorCode code = MasterErrorCode.ofAgentNetworkCode(refusal.error.code());
+        return new MasterException(code != null ? code : MasterErrorCode.HOST_AGENT_ERROR, refusal.agentObject(),
+                agent.label() + " refused to " + what + ": " + refusal.error.code() + ": " + refusal.error.message(), refusal);
     }
 
     // Storage (docs/node-agent.md, Storage): repositories attached on a host and their disks.

@@ -46,6 +46,19 @@ public enum MasterErrorCode {
     SR_NAME_TAKEN(409, Kind.USER),
     NETWORK_NAME_TAKEN(409, Kind.USER),
     NETWORK_IN_USE(409, Kind.USER),
+    /** A private network's VNI is another network's; the message names it. */
+    NETWORK_VNI_TAKEN(409, Kind.USER),
+    /** A private network's subnet overlaps another private network's (or the pool range is used up). */
+    NETWORK_SUBNET_OVERLAP(409, Kind.USER),
+    /** Every DHCP slice of a private network's subnet is taken by other hosts. */
+    NETWORK_DHCP_EXHAUSTED(409, Kind.USER),
+    /** A host cannot realise this kind of network (a VLAN network without 802.1q); the message names network and host. */
+    NETWORK_NOT_SUPPORTED(409, Kind.USER),
+    /** A host failed to realise or remove a network (a command failed there); the message carries the host's words. */
+    NETWORK_FAILED(502, Kind.EXTERNAL),
+    VIF_NOT_FOUND(404, Kind.USER),
+    /** A VIF's device id or MAC address is another VIF's already. */
+    VIF_TAKEN(409, Kind.USER),
     /** Destroying or detaching a repository whose disks VMs use; the message names them. */
     SR_IN_USE(409, Kind.USER),
     /** No online host has the repository attached (or not the one asked for). */
@@ -103,6 +116,19 @@ public enum MasterErrorCode {
 
     public Kind kind() {
         return kind;
+    }
+
+    /** The master's code for an agent's network refusal ({@code NETWORK_…}, {@code INVALID_SPEC}), or {@code null}. */
+    public static MasterErrorCode ofAgentNetworkCode(String agentCode) {
+        if (agentCode == null || !agentCode.startsWith("NETWORK_") && !agentCode.equals("INVALID_SPEC")) {
+            return null;
+        }
+        for (MasterErrorCode c : values()) {
+            if (c.name().equals(agentCode)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** The master's code for an agent's storage refusal ({@code STORAGE_…}), or {@code null}. */

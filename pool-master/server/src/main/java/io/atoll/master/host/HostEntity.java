@@ -164,6 +164,11 @@ public class HostEntity {
                 migrationAddress, foreignVms);
     }
 
+    /** The management address: the agent URL's host (where VXLAN tunnels between hosts end). */
+    public String getAddress() {
+        return address;
+    }
+
     public UUID getUuid() {
         return uuid;
     }

@@ -12,7 +12,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,6 +47,9 @@ public class HostMonitor {
 
     @Inject
     io.atoll.master.ha.MasterRole role;
+
+    @Inject
+    io.atoll.master.network.GuestAddresses addresses;
 
     /** One pass at a time: the start-up pass and the scheduled ones never overlap. */
     private final ReentrantLock passes = new ReentrantLock();
@@ -105,5 +110,12 @@ public class HostMonitor {
             }
         }
         reconciler.reconcile(before, answers, atStart);
+        Map<AgentEndpoint, List<VmInfo>> reported = new LinkedHashMap<>();
+        answers.forEach(a -> reported.put(a.agent(), a.vms()));
+        try {
+            addresses.learn(reported);
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "learning the guests' addresses failed; the next poll tries again");
+        }
     }
 }

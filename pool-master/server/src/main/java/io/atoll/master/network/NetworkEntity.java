@@ -1,16 +1,22 @@
 package io.atoll.master.network;
 
+import io.atoll.node.api.NetworkSpec.NetworkType;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import jakarta.persistence.Version;
+import java.util.List;
 import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
 
 /**
- * A network (XAPI's network): a Linux bridge of the same name on each host that carries it. VMs
- * connect through {@link io.atoll.master.vm.VifEntity VIFs}. Networks are pool objects with an API
- * ({@link NetworkResource}); realising them on hosts (bridges, tunnels, DHCP) and plugging VIFs
- * into them is the networking issue's (docs/networking.md when it lands).
+ * A network (XAPI's network): a Linux bridge of the same name on each host that carries it, and
+ * behind it a VXLAN overlay (PRIVATE, with the VNI and subnet the master allocated), a physical
+ * interface (EXTERNAL) or a VLAN on one. VMs connect through {@link io.atoll.master.vm.VifEntity
+ * VIFs}; {@link NetworkRealiser} makes it exist on a host before a VM needs it there.
  */
 @Entity
 @Table(name = "network")
@@ -19,30 +25,39 @@ public class NetworkEntity {
     private UUID uuid;
     private String name;
     private String description;
+    @Enumerated(EnumType.STRING)
+    @JdbcTypeCode(SqlTypes.VARCHAR)
+    private NetworkType type;
     private String bridge;
-    private int mtu;
+    private Integer mtu;
+    private Integer vni;
+    private String subnet;
+    private boolean dhcp;
+    private String pif;
+    private Integer vlan;
+    private Integer dstPort;
     @Version
     private long version;
 
     protected NetworkEntity() {
     }
 
-    public NetworkEntity(String name, String bridge, int mtu) {
-        if (bridge == null || !bridge.matches("[A-Za-z0-9_.-]{1,15}")) {
-            throw new IllegalArgumentException("network " + name + ": bridge '" + bridge + "' is not a Linux interface name (1-15 characters)");
-        }
-        if (mtu < 68 || mtu > 65535) {
-            throw new IllegalArgumentException("network " + name + ": MTU " + mtu + " is out of range (68-65535)");
-        }
+    public NetworkEntity(NetworkCreateRequest request, String bridge, Integer vni, String subnet) {
         this.uuid = UUID.randomUUID();
-        this.name = name;
-        this.description = "";
+        this.name = request.name();
+        this.description = request.description() == null ? "" : request.description();
+        this.type = request.type();
         this.bridge = bridge;
-        this.mtu = mtu;
+        this.mtu = request.mtu();
+        this.vni = vni;
+        this.subnet = subnet;
+        this.dhcp = request.dhcp();
+        this.pif = request.pif();
+        this.vlan = request.vlan();
     }
 
-    public Network view() {
-        return new Network(uuid, name, description, bridge, mtu);
+    public Network view(List<Network.OnHost> hosts) {
+        return new Network(uuid, name, description, type, bridge, mtu, vni, subnet, dhcp, pif, vlan, hosts);
     }
 
     public UUID getUuid() {
@@ -57,7 +72,40 @@ public class NetworkEntity {
         return bridge;
     }
 
-    public int getMtu() {
+    public Integer getMtu() {
         return mtu;
+    }
+
+    public NetworkType getType() {
+        return type;
+    }
+
+    Integer getVni() {
+        return vni;
+    }
+
+    String getSubnet() {
+        return subnet;
+    }
+
+    boolean isDhcp() {
+        return dhcp;
+    }
+
+    String getPif() {
+        return pif;
+    }
+
+    Integer getVlan() {
+        return vlan;
+    }
+
+    Integer getDstPort() {
+        return dstPort;
+    }
+
+    /** How messages name it: {@code network 3f2a… (backend)}. */
+    public String label() {
+        return "network " + uuid + " (" + name + ")";
     }
 }

@@ -10,6 +10,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -33,11 +34,13 @@ public class NetworkResource {
     NetworkService networks;
 
     @POST
-    @Operation(summary = "Create a network", description = "Body {\"name\", \"bridge\"?, \"mtu\"?}. 201 with the network.")
+    @Operation(summary = "Create a network", description = "Body {\"name\", \"type\"?: PRIVATE|EXTERNAL|VLAN, \"bridge\"?, \"mtu\"?, "
+            + "\"vni\"?, \"subnet\"?, \"dhcp\"?, \"pif\"?, \"vlan\"?, \"description\"?}. A PRIVATE network gets a free VNI and subnet "
+            + "when it names none. 201 with the network; it is realised on a host when a VM on it starts or arrives there.")
     @MinimumRole(Roles.POOL_OPERATOR)
     public Response create(NetworkCreateRequest request) {
         if (request == null) {
-            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"name\", \"bridge\"?, \"mtu\"?}");
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"name\", \"type\"?, …}");
         }
         Network n = networks.create(request);
         return Response.created(URI.create("/api/v1/networks/" + n.uuid())).entity(n).build();
@@ -54,9 +57,24 @@ public class NetworkResource {
         return networks.get(parse(uuid));
     }
 
+    /** The body of a host's PIF. */
+    public record HostPifRequest(String pif) {
+    }
+
+    @PUT
+    @Path("/{uuid}/hosts/{host}")
+    @Operation(summary = "Name an EXTERNAL or VLAN network's physical interface on one host", description = "Body {\"pif\": \"eth2\"}; "
+            + "used from the next time the network is realised there.")
+    @MinimumRole(Roles.POOL_OPERATOR)
+    public Network setHostPif(@PathParam("uuid") String uuid, @PathParam("host") String host, HostPifRequest body) {
+        UUID h = Params.uuid(host, MasterErrorCode.HOST_NOT_FOUND, "host");
+        return networks.setHostPif(parse(uuid), h, body == null ? null : body.pif());
+    }
+
     @DELETE
     @Path("/{uuid}")
-    @Operation(summary = "Destroy a network", description = "Refused (409 NETWORK_IN_USE) while VIFs are on it.")
+    @Operation(summary = "Destroy a network", description = "Refused (409 NETWORK_IN_USE) while VIFs are on it; removed from every host "
+            + "that has it first (502 NETWORK_FAILED naming a host that did not answer: destroy again later).")
     @MinimumRole(Roles.POOL_OPERATOR)
     public Response destroy(@PathParam("uuid") String uuid) {
         networks.destroy(parse(uuid));

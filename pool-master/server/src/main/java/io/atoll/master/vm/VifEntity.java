@@ -35,12 +35,17 @@ public class VifEntity {
     private NicMode mode;
     private String ifname;
     private String model;
+    private Integer rateKbit;
+    /** The guest's address on this VIF, learnt from the hosts' DHCP leases ({@link io.atoll.master.network.GuestAddresses}). */
+    private String ipv4;
 
     protected VifEntity() {
     }
 
-    VifEntity(VmEntity vm, int position, NicSpec nic) {
+    VifEntity(VmEntity vm, int position, NicSpec nic, NetworkEntity network) {
         this.uuid = UUID.randomUUID();
+        this.network = network;
+        this.rateKbit = nic.rateKbit();
         this.vm = vm;
         this.position = position;
         this.deviceId = nic.id();
@@ -50,25 +55,63 @@ public class VifEntity {
         this.model = nic.model();
     }
 
-    /** A copy of {@code from} for another VM; a clone gets a MAC of its own (derived from its uuid by the host). */
+    /**
+     * A copy of {@code from} for another VM; a clone gets a MAC of its own (a fresh one on a
+     * network, else derived from its uuid by the host).
+     */
     VifEntity(VmEntity vm, VifEntity from, boolean keepMac) {
         this.uuid = UUID.randomUUID();
         this.vm = vm;
         this.position = from.position;
         this.deviceId = from.deviceId;
         this.network = from.network;
-        this.mac = keepMac ? from.mac : null;
+        this.mac = keepMac ? from.mac : from.mode == NicMode.NETWORK ? io.atoll.master.network.Macs.random() : null;
+        this.rateKbit = from.rateKbit;
         this.mode = from.mode;
         this.ifname = from.ifname;
         this.model = from.model;
     }
 
     Vm.Nic view() {
-        return new Vm.Nic(deviceId, mac, mode, ifname, model, network == null ? null : network.getUuid());
+        return new Vm.Nic(deviceId, mac, mode, ifname, model, network == null ? null : network.getUuid(), rateKbit, ipv4);
     }
 
     NicSpec spec() {
-        return new NicSpec(deviceId, mac, mode, ifname, model);
+        return new NicSpec(deviceId, mac, mode, ifname, model, mode == NicMode.NETWORK && network != null ? network.getUuid() : null,
+                mode == NicMode.NETWORK ? rateKbit : null);
+    }
+
+    public String getDeviceId() {
+        return deviceId;
+    }
+
+    public String getMac() {
+        return mac;
+    }
+
+    public NicMode getMode() {
+        return mode;
+    }
+
+    public VmEntity getVm() {
+        return vm;
+    }
+
+    public String getIpv4() {
+        return ipv4;
+    }
+
+    /** The guest's address as the hosts' leases say ({@code null}: none known); answers whether it changed. */
+    public boolean learnt(String address) {
+        if (java.util.Objects.equals(address, ipv4)) {
+            return false;
+        }
+        ipv4 = address;
+        return true;
+    }
+
+    int getPosition() {
+        return position;
     }
 
     public UUID getUuid() {

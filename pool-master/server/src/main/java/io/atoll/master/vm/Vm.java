@@ -5,6 +5,7 @@ import io.atoll.node.api.Accelerator;
 import io.atoll.node.api.BootSpec;
 import io.atoll.node.api.DiskSpec.DiskBus;
 import io.atoll.node.api.NicSpec.NicMode;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.atoll.node.api.VmPowerState;
 import java.time.Instant;
 import java.util.List;
@@ -23,7 +24,7 @@ import java.util.UUID;
  * @param accelerator how its guest code runs
  * @param machine QEMU machine type
  * @param disks its disks (XAPI's VBDs), in order
- * @param nics its network interfaces (VIFs), in order
+ * @param nics its network interfaces (VIFs), in order; {@code addresses} lists the guest's addresses on them
  * @param powerState HALTED, RUNNING, PAUSED, SUSPENDED or CRASHED
  * @param residentOn the host it runs on, is suspended on or crashed on; {@code null} when halted
  * @param residentOnHealth that host's health: UNREACHABLE means the power state is the last one
@@ -71,9 +72,27 @@ public record Vm(UUID uuid, String name, VmKind kind, int vcpus, long memoryMiB,
      * @param mode {@code USER} (QEMU's NAT) or {@code TAP}
      * @param ifname the tap device, for {@code TAP}
      * @param model the emulated NIC
-     * @param network the network, when attached to one (not offered yet)
+     * @param network the pool network, for {@code NETWORK}
+     * @param rateKbit the VIF's rate limit (kbit/s each way), or {@code null}
+     * @param ip the guest's IPv4 address on it, from the hosts' DHCP leases, while the VM runs; {@code null} when unknown
      */
-    public record Nic(String id, String mac, NicMode mode, String ifname, String model, UUID network) {
+    public record Nic(String id, String mac, NicMode mode, String ifname, String model, UUID network, Integer rateKbit, String ip) {
+    }
+
+    /**
+     * An address of the guest.
+     *
+     * @param nic the NIC's device id
+     * @param mac its MAC address
+     * @param ip the IPv4 address a host's DHCP service leased to it
+     */
+    public record Address(String nic, String mac, String ip) {
+    }
+
+    /** The guest's known addresses, NIC by NIC (what {@code atoll vm list} shows). */
+    @JsonProperty("addresses")
+    public List<Address> addresses() {
+        return nics.stream().filter(n -> n.ip() != null).map(n -> new Address(n.id(), n.mac(), n.ip())).toList();
     }
 
     /**

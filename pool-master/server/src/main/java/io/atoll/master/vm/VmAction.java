@@ -162,6 +162,34 @@ public sealed interface VmAction {
         }
     }
 
+    /**
+     * Valid on a halted, running or paused VM: a VIF on a pool network. Running or paused, the
+     * network is realised on the VM's host and the NIC hot-plugged there; halted, it is only
+     * recorded (the next start has it). {@code nic} is resolved already (network uuid, MAC, id).
+     */
+    record PlugVif(io.atoll.node.api.NicSpec nic) implements VmAction {
+        public PlugVif {
+            java.util.Objects.requireNonNull(nic, "nic");
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.VIF_PLUG;
+        }
+    }
+
+    /** Valid on a halted, running or paused VM: removes the VIF {@code id} (hot-unplugged when the VM runs). */
+    record UnplugVif(String id) implements VmAction {
+        public UnplugVif {
+            java.util.Objects.requireNonNull(id, "id");
+        }
+
+        @Override
+        public VmOperation operation() {
+            return VmOperation.VIF_UNPLUG;
+        }
+    }
+
     private static void checkName(String name) {
         if (name == null || name.isBlank() || name.length() > 64 || !name.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
             throw new IllegalArgumentException("name '" + name + "' is invalid: give 1-64 printable characters");

@@ -56,6 +56,11 @@ public record VmCreateRequest(String name, Integer vcpus, Long memoryMiB, BootSp
         return new VmCreateRequest(name, vcpus, memoryMiB, boot, newDisks, nics, accelerator, machine);
     }
 
+    /** The same request with other NICs (networks resolved, MACs fixed). */
+    VmCreateRequest withNics(List<VmNicRequest> newNics) {
+        return new VmCreateRequest(name, vcpus, memoryMiB, boot, disks, newNics, accelerator, machine);
+    }
+
     /** The spec a host receives for this VM. */
     VmSpec toSpec(UUID uuid) {
         return toSpec(uuid, name, vcpus, memoryMiB, boot, disks, nics, accelerator, machine);

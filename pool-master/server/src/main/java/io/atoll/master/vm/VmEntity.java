@@ -91,6 +91,11 @@ public class VmEntity {
     }
 
     VmEntity(VmSpec spec, Map<String, VirtualDiskEntity> virtualDisks) {
+        this(spec, virtualDisks, Map.of());
+    }
+
+    /** {@code networks}: the pool networks of the spec's NETWORK NICs, by uuid. */
+    VmEntity(VmSpec spec, Map<String, VirtualDiskEntity> virtualDisks, Map<UUID, io.atoll.master.network.NetworkEntity> networks) {
         this.uuid = spec.uuid();
         this.name = spec.name();
         this.vcpus = spec.vcpus();
@@ -108,7 +113,8 @@ public class VmEntity {
             disks.add(new VmDiskEntity(this, i, spec.disks().get(i), virtualDisks.get(spec.disks().get(i).id())));
         }
         for (int i = 0; i < spec.nics().size(); i++) {
-            nics.add(new VifEntity(this, i, spec.nics().get(i)));
+            io.atoll.node.api.NicSpec nic = spec.nics().get(i);
+            nics.add(new VifEntity(this, i, nic, nic.network() == null ? null : networks.get(nic.network())));
         }
     }
 
@@ -169,7 +175,7 @@ public class VmEntity {
                 nics.stream().map(VifEntity::spec).toList(), accelerator, machine);
     }
 
-    Vm view() {
+    public Vm view() {
         BootSpec boot = bootKernel == null ? null : new BootSpec(bootKernel, bootInitrd, bootCmdline);
         Vm.CurrentOperation current = currentOperation == null ? null : new Vm.CurrentOperation(currentOperation, currentTask);
         return new Vm(uuid, name, kind, vcpus, memoryMiB, boot, accelerator, machine, disks.stream().map(VmDiskEntity::view).toList(),
@@ -226,6 +232,21 @@ public class VmEntity {
 
     public VmEntity getSnapshotOf() {
         return snapshotOf;
+    }
+
+    public List<VifEntity> getNics() {
+        return nics;
+    }
+
+    /** A VIF plugged in (hot, or into a halted VM): after the others. */
+    void addNic(io.atoll.node.api.NicSpec nic, io.atoll.master.network.NetworkEntity network) {
+        int position = nics.stream().mapToInt(VifEntity::getPosition).max().orElse(-1) + 1;
+        nics.add(new VifEntity(this, position, nic, network));
+    }
+
+    /** A VIF unplugged. */
+    void removeNic(String deviceId) {
+        nics.removeIf(n -> n.getDeviceId().equals(deviceId));
     }
 
     public List<VmDiskEntity> getDisks() {

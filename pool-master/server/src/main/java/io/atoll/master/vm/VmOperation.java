@@ -38,7 +38,11 @@ public enum VmOperation {
     /** A new halted VM with linked clones of the disks; also the way to make a VM from a template or a snapshot. */
     CLONE(HALTED),
     /** Brings the VM's disks and hardware back to one of its snapshots. */
-    REVERT(HALTED);
+    REVERT(HALTED),
+    /** Plugs a VIF in (hot while running or paused). A VIF's operation in XAPI's model: not listed in the VM's allowed operations. */
+    VIF_PLUG(HALTED, RUNNING, PAUSED),
+    /** Unplugs a VIF (hot while running or paused); not listed in the VM's allowed operations either. */
+    VIF_UNPLUG(HALTED, RUNNING, PAUSED);
 
     private final Set<VmPowerState> allowedIn;
 
@@ -69,7 +73,12 @@ public enum VmOperation {
         if (current != null) {
             return List.of();
         }
-        return Arrays.stream(values()).filter(op -> op.allowedFor(kind) && op.allowedIn(state)).toList();
+        return Arrays.stream(values()).filter(op -> !op.isDeviceOperation() && op.allowedFor(kind) && op.allowedIn(state)).toList();
+    }
+
+    /** VIF plug/unplug: they take the VM's lock, but belong to the device, not to the VM's allowed operations. */
+    public boolean isDeviceOperation() {
+        return this == VIF_PLUG || this == VIF_UNPLUG;
     }
 
     /** Whether a VM of this kind can have this operation at all. */

@@ -54,6 +54,12 @@ public class VmOperations {
     @Inject
     io.atoll.master.host.HostService hostService;
 
+    @Inject
+    io.atoll.master.network.NetworkRealiser networks;
+
+    @Inject
+    VifOperations vifOperations;
+
     /** The source host of each migration that has reached its host, for cancels. */
     private final Map<UUID, AgentEndpoint> migrations = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -84,6 +90,8 @@ public class VmOperations {
                 result = clone(vm, task, clone);
             } else if (action instanceof VmAction.Revert revert) {
                 result = revert(vm, task, revert);
+            } else if (action instanceof VmAction.PlugVif || action instanceof VmAction.UnplugVif) {
+                result = vifOperations.run(vm, task, action, agent);
             } else {
                 agent[0] = vms.residentAgent(vm);
                 result = onResidentHost(vm, task, action, agent[0]);
@@ -107,6 +115,7 @@ public class VmOperations {
         agent[0] = placement.place(vm, start.host());
         LOG.infof("vm %s (%s): placed on %s", vm, spec.name(), agent[0].label());
         tasks.progress(task, 0.2);
+        networks.realiseFor(agent[0].host(), spec);
         Optional<VmInfo> there = agents.vm(agent[0], vm);
         if (there.isPresent() && !there.get().spec().equals(spec)) {
             VmPowerState state = there.get().powerState();
@@ -187,6 +196,8 @@ public class VmOperations {
 
     private Vm migrateTo(UUID vm, UUID task, VmAction.Migrate action, AgentEndpoint source, AgentEndpoint target, String listen,
                          VmSpec spec, VmSpec targetSpec, Map<String, Vdi> newDisks, List<UUID> former) {
+        // The target's bridges and tunnels exist before its QEMU starts listening (NETWORK_NOT_FOUND otherwise).
+        networks.realiseFor(target.host(), targetSpec);
         IncomingInfo incoming = agents.incoming(target, new IncomingRequest(targetSpec, listen, !newDisks.isEmpty()));
         migrations.put(vm, source);
         java.util.concurrent.ScheduledFuture<?> follower = progress.scheduleWithFixedDelay(() -> followProgress(source, vm, task),

@@ -37,6 +37,9 @@ public class VmResource {
     @Inject
     VmService vms;
 
+    @Inject
+    VmVifs vifs;
+
     @POST
     @Operation(summary = "Create a VM (halted, in the pool database only)")
     @MinimumRole(Roles.VM_ADMIN)
@@ -211,6 +214,31 @@ public class VmResource {
     @MinimumRole(Roles.VM_OPERATOR)
     public Response resume(@PathParam("uuid") String uuid) {
         return accepted(vms.request(parse(uuid), new VmAction.Resume()));
+    }
+
+    @POST
+    @Path("/{uuid}/vifs")
+    @Operation(summary = "Plug a VIF into a VM", description = "Body {\"network\": UUID or name, \"id\"?, \"mac\"?, \"rateKbit\"?, \"model\"?}. "
+            + "A task: on a running or paused VM the network is realised on its host and the NIC hot-plugged; on a halted one it is "
+            + "recorded for the next start. The MAC is chosen once and kept.")
+    @MinimumRole(Roles.VM_ADMIN)
+    public Response plugVif(@PathParam("uuid") String uuid, VmNicRequest body) {
+        if (body == null) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "the body must be {\"network\": UUID or name, …}");
+        }
+        UUID vm = parse(uuid);
+        return accepted(vms.request(vm, new VmAction.PlugVif(vifs.prepare(vm, body))));
+    }
+
+    @DELETE
+    @Path("/{uuid}/vifs/{id}")
+    @Operation(summary = "Unplug a VIF from a VM", description = "A task: hot-unplugged from a running or paused VM (the guest is asked to "
+            + "release it), removed from the pool database.")
+    @MinimumRole(Roles.VM_ADMIN)
+    public Response unplugVif(@PathParam("uuid") String uuid, @PathParam("id") String id) {
+        UUID vm = parse(uuid);
+        vifs.checkUnplug(vm, id);
+        return accepted(vms.request(vm, new VmAction.UnplugVif(id)));
     }
 
     private static Response accepted(Task task) {

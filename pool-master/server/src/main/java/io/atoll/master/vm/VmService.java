@@ -65,6 +65,9 @@ public class VmService {
     @Inject
     io.atoll.master.ha.HaService haPlan;
 
+    @Inject
+    VmVifs vifs;
+
     /**
      * Creates a halted VM in the pool database; no host is involved until it starts, except to
      * make the new disks it asks for in their repositories (destroyed again if the VM cannot be
@@ -92,9 +95,10 @@ public class VmService {
         }
     }
 
-    private Vm record(VmCreateRequest request) {
+    private Vm record(VmCreateRequest asked) {
         lockPool();
-        refuseTakenName(request.name());
+        refuseTakenName(asked.name());
+        VmCreateRequest request = vifs.resolve(asked);
         VmSpec spec = request.toSpec(UUID.randomUUID());
         Map<String, VirtualDiskEntity> vdis = new HashMap<>();
         for (VmDiskRequest d : request.disks()) {
@@ -116,7 +120,7 @@ public class VmService {
             }
             vdis.put(d.id(), vdi);
         }
-        VmEntity vm = new VmEntity(spec, vdis);
+        VmEntity vm = new VmEntity(spec, vdis, vifs.networksOf(spec));
         em.persist(vm);
         Vm view = vm.view();
         events.record(ObjectClass.VM, EventOperation.ADD, vm.getUuid(), view);

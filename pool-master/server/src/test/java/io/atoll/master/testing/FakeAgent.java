@@ -84,6 +84,8 @@ public final class FakeAgent implements AutoCloseable {
                 send(exchange, 200, JSON.writeValueAsString(facts()));
             } else if ("GET".equals(exchange.getRequestMethod()) && path.equals("/api/v1/vms")) {
                 send(exchange, 200, "[]");
+            } else if (path.startsWith("/api/v1/networks")) {
+                networks(exchange, path);
             } else {
                 send(exchange, 404, "{\"code\":\"NOT_FOUND\",\"message\":\"the fake agent has no " + path + "\",\"object\":null}");
             }
@@ -92,6 +94,47 @@ public final class FakeAgent implements AutoCloseable {
         } catch (BrokenBarrierException | TimeoutException e) {
             // the test fails on its own assertions: the join answers an error
         }
+    }
+
+    /** Every network spec PUT to this agent, in order (uuid, spec as JSON). */
+    public final java.util.List<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> networkPuts =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The networks it has now, by uuid. */
+    public final java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> networks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Networks as the real agent answers them; a VLAN network is refused as on a kernel without 802.1q. */
+    private void networks(HttpExchange exchange, String path) throws IOException {
+        String method = exchange.getRequestMethod();
+        String id = path.length() > "/api/v1/networks/".length() ? path.substring("/api/v1/networks/".length()) : null;
+        if ("GET".equals(method) && id == null) {
+            com.fasterxml.jackson.databind.node.ArrayNode all = JSON.createArrayNode();
+            networks.forEach((uuid, spec) -> all.add(state(uuid, spec)));
+            send(exchange, 200, JSON.writeValueAsString(all));
+        } else if ("PUT".equals(method) && id != null) {
+            com.fasterxml.jackson.databind.JsonNode spec = JSON.readTree(exchange.getRequestBody());
+            networkPuts.add(java.util.Map.entry(id, spec));
+            if ("VLAN".equals(spec.path("type").asText())) {
+                send(exchange, 409, "{\"code\":\"NETWORK_NOT_SUPPORTED\",\"message\":\"VLAN networks need 802.1q support in this host's "
+                        + "kernel (module 8021q), which it lacks: load 8021q on this host, or use a PRIVATE (VXLAN) network\",\"object\":null}");
+                return;
+            }
+            networks.put(id, spec);
+            send(exchange, 200, JSON.writeValueAsString(state(id, spec)));
+        } else if ("DELETE".equals(method) && id != null) {
+            if (networks.remove(id) == null) {
+                send(exchange, 404, "{\"code\":\"NETWORK_NOT_FOUND\",\"message\":\"no network " + id + " here\",\"object\":null}");
+            } else {
+                exchange.sendResponseHeaders(204, -1);
+            }
+        } else {
+            send(exchange, 404, "{\"code\":\"NOT_FOUND\",\"message\":\"the fake agent has no " + method + " " + path + "\",\"object\":null}");
+        }
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode state(String uuid, com.fasterxml.jackson.databind.JsonNode spec) {
+        com.fasterxml.jackson.databind.node.ObjectNode s = JSON.createObjectNode().put("uuid", uuid);
+        s.set("spec", spec);
+        return s.put("mtu", 1450).putNull("tunnel").putNull("dhcpPid").set("vifs", JSON.createArrayNode());
     }
 
     private HostFacts facts() {

@@ -79,6 +79,7 @@ public final class NodeAgentProcess implements AutoCloseable {
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=" + address,
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
+                "-Datoll.agent.network-dir=" + root.resolve("networks"),
                 "-Datoll.agent.plugins-dir=" + (plugins != null ? plugins : root.resolve("plugins")), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
                 "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
                 "-Datoll.agent.clean-shutdown-timeout=5s"));
