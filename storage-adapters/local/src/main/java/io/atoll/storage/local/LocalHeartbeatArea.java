@@ -38,7 +38,16 @@ final class LocalHeartbeatArea implements HeartbeatArea {
         HeartbeatArea.checkHost(host);
         Path tmp = dir.resolve(".tmp-" + host + "-" + UUID.randomUUID());
         try {
-            Files.createDirectories(dir);
+            if (!Files.isDirectory(dir.getParent())) {
+                throw new NoSuchFileException(dir.getParent() + " (is its file system mounted?)");
+            }
+            if (!Files.isDirectory(dir)) {
+                try {
+                    Files.createDirectory(dir);
+                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                    // another writer made it
+                }
+            }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
