@@ -37,6 +37,7 @@ public final class GaneshaServer implements AutoCloseable {
     private static final Duration READY_WITHIN = Duration.ofSeconds(30);
     private static final String INSTALL = ": run bin/install-deps (Debian packages nfs-ganesha, nfs-ganesha-vfs, rpcbind)";
 
+    private final String host;
     private final Path dir;
     private final Path export;
     private final Path config;
@@ -45,7 +46,8 @@ public final class GaneshaServer implements AutoCloseable {
     private Process server;
     private Duration lastStart = Duration.ZERO;
 
-    private GaneshaServer(Path dir, Path ganesha) {
+    private GaneshaServer(String host, Path dir, Path ganesha) {
+        this.host = host;
         this.dir = dir;
         this.export = dir.resolve("export");
         this.config = dir.resolve("ganesha.conf");
@@ -54,25 +56,33 @@ public final class GaneshaServer implements AutoCloseable {
 
     /** Writes the configuration, starts rpcbind if none runs, starts ganesha and waits until the export answers. */
     public static GaneshaServer launch() throws IOException, InterruptedException {
+        return launch(HOST);
+    }
+
+    /**
+     * The same on another address of this machine (a bridge's, for hosts in network namespaces
+     * behind it); rpcbind listens on every address.
+     */
+    public static GaneshaServer launch(String host) throws IOException, InterruptedException {
         Path ganesha = tool("ganesha.nfsd");
         Path rpcbind = tool("rpcbind");
         if (!vfsBackendInstalled()) {
             throw new IllegalStateException("ganesha's VFS back end (libfsalvfs.so) is not installed" + INSTALL);
         }
-        if (listening(2049)) {
+        if (listening(host, 2049) || listening(HOST, 2049)) {
             throw new IllegalStateException("something listens on port 2049 already (another NFS server?): stop it, the test "
                     + "server needs the standard port");
         }
         Path dir = Files.createTempDirectory("atoll-ganesha-").toRealPath();
-        GaneshaServer g = new GaneshaServer(dir, ganesha);
+        GaneshaServer g = new GaneshaServer(host, dir, ganesha);
         try {
             Files.createDirectories(g.export);
             Files.createDirectories(dir.resolve("recovery"));
             Files.writeString(g.config, g.configuration());
-            if (!listening(111)) {
+            if (!listening(host, 111)) {
                 g.rpcbind = new ProcessBuilder(List.of(rpcbind.toString(), "-f"))
                         .redirectErrorStream(true).redirectOutput(dir.resolve("rpcbind.log").toFile()).start();
-                g.waitFor("rpcbind on port 111", () -> listening(111), g.rpcbind);
+                g.waitFor("rpcbind on port 111", () -> listening(host, 111), g.rpcbind);
             }
             g.start();
             return g;
@@ -80,6 +90,11 @@ public final class GaneshaServer implements AutoCloseable {
             g.close();
             throw e;
         }
+    }
+
+    /** The address the server listens on. */
+    public String host() {
+        return host;
     }
 
     /** The exported directory's path, which is also the export's name. */
@@ -180,11 +195,11 @@ public final class GaneshaServer implements AutoCloseable {
                     SecType = sys;
                     FSAL { Name = VFS; }
                 }
-                """.formatted(HOST, dir.resolve("recovery"), export);
+                """.formatted(host, dir.resolve("recovery"), export);
     }
 
     private boolean exportAnswers() {
-        try (NfsClient c = new NfsClient(HOST, 111, Duration.ofSeconds(2), 0, 0)) {
+        try (NfsClient c = new NfsClient(host, 111, Duration.ofSeconds(2), 0, 0)) {
             c.getattr(c.mount(export.toString()));
             return true;
         } catch (IOException e) {
@@ -244,9 +259,9 @@ public final class GaneshaServer implements AutoCloseable {
         }
     }
 
-    private static boolean listening(int port) {
+    private static boolean listening(String host, int port) {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(HOST, port), 500);
+            s.connect(new InetSocketAddress(host, port), 500);
             return true;
         } catch (IOException e) {
             return false;
