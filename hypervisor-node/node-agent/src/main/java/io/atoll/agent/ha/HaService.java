@@ -107,6 +107,7 @@ public class HaService {
     @Inject
     VmManager vms;
 
+    private final Object epochLock = new Object();
     private FencingGate gate;
     private Path configFile;
     private Path epochFile;
@@ -184,7 +185,7 @@ public class HaService {
             throw new NodeException(NodeErrorCode.MASTER_FENCED, "ha", "a newer master (epoch " + highest + ") is active: this "
                     + "configuration carries epoch " + c.epoch() + " from a deposed master");
         }
-        admit(c.epoch());
+        admitHeader(c.epoch()); // MASTER_FENCED should a newer epoch arrive meanwhile
         if (!c.enabled()) {
             stopLocked();
             current = c;
@@ -278,13 +279,16 @@ public class HaService {
 
     // ---------------------------------------------------------------- how
 
-    private synchronized void admit(long epoch) {
-        long before = gate.highestSeen();
-        gate.admit(epoch);
-        long after = gate.highestSeen();
-        if (after > before) {
-            writePrivate(epochFile, after + "\n");
-            LOG.infof("HA: master epoch %d seen (was %d)", after, before);
+    /** Its own lock: a master call never waits behind a PUT that is joining the cluster. */
+    private void admit(long epoch) {
+        synchronized (epochLock) {
+            long before = gate.highestSeen();
+            gate.admit(epoch);
+            long after = gate.highestSeen();
+            if (after > before) {
+                writePrivate(epochFile, after + "\n");
+                LOG.infof("HA: master epoch %d seen (was %d)", after, before);
+            }
         }
     }
 
