@@ -85,7 +85,8 @@ class HaClusterIT {
             in(ns, "ip", "link", "set", "ctl0", "up");
             agents.add(new AgentProcess(root.resolve("a" + n), ns, "192.168.238." + (4 * n + 2))
                     .property("atoll.agent.plugins-dir", plugins.toString())
-                    .property("atoll.agent.ha-watchdog-device", root.resolve("no-watchdog").toString()));
+                    .property("atoll.agent.ha-watchdog-device", root.resolve("no-watchdog").toString())
+                    .property("quarkus.log.category.\"org.jgroups.protocols\".level", "DEBUG"));
         }
         nfs = GaneshaServer.launch(BRIDGE_ADDRESS);
         List<CompletableFuture<AgentProcess>> starting = agents.stream().map(a -> CompletableFuture.supplyAsync(() -> {
