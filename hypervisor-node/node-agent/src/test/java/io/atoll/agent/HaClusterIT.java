@@ -64,6 +64,9 @@ class HaClusterIT {
         Path plugins = Files.createDirectories(root.resolve("plugins"));
         copyTree(Path.of(System.getProperty("atoll.test.plugins-dir")).resolve("local"), plugins.resolve("local"));
         copyTree(Path.of(System.getProperty("atoll.test.nfs-plugin-dir")).resolve("nfs"), plugins.resolve("nfs"));
+        // the SDK's sample adapter: a repository without a heartbeat area, for the refusal below
+        copyTree(Path.of(System.getProperty("atoll.test.plugins-dir")).toAbsolutePath().getParent().getParent().getParent()
+                .resolve("sample-partner/target/plugin/sample-dir"), plugins.resolve("sample-dir"));
         for (int n = 1; n <= 3; n++) {
             String ns = "atoll-ha" + n + "-" + id;
             run("ip", "netns", "add", ns);
@@ -201,6 +204,17 @@ class HaClusterIT {
         int pid = h1.api().post("/api/v1/vms/" + vm + "/start").then().statusCode(200).extract().path("pid");
 
         long epoch = 1;
+        // A repository whose adapter has no heartbeat area cannot hold the statefile: refused, nothing started.
+        String plain = UUID.randomUUID().toString();
+        h1.api().body(Map.of("name", "no-heartbeat", "type", "sample-dir", "create", true,
+                "deviceConfig", Map.of("path", h1.root().resolve("sample-sr").toString()))).put("/api/v1/storage/srs/" + plain)
+                .then().statusCode(200);
+        Map<String, Object> onPlain = haConfig(1, List.of(vm), epoch);
+        onPlain.put("statefileSr", plain);
+        h1.api().body(onPlain).put("/api/v1/ha").then().statusCode(409).body("code", equalTo("STORAGE_NOT_SUPPORTED"))
+                .body("message", containsString("SUPPORTS_HEARTBEAT")).body("message", containsString("no-heartbeat"));
+        h1.api().get("/api/v1/ha").then().body("enabled", equalTo(false)).body("view.size()", equalTo(0));
+        h1.api().delete("/api/v1/storage/srs/" + plain + "?destroy=true").then().statusCode(204);
         for (int n = 1; n <= 3; n++) {
             agents.get(n - 1).api().body(haConfig(n, n == 1 ? List.of(vm) : List.of(), epoch)).put("/api/v1/ha").then()
                     .statusCode(200).body("enabled", equalTo(true));
