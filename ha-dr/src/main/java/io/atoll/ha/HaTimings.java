@@ -82,6 +82,11 @@ public record HaTimings(Duration timeout) {
         return part(1, 4);
     }
 
+    /** GMS: how long a coordinator waits for acks of a new view (a dead member never acks). */
+    public Duration viewAckTimeout() {
+        return part(1, 10);
+    }
+
     /** TCP: connecting to a peer gives up after this long, so a dead peer never blocks a send for long. */
     public Duration connectTimeout() {
         return part(1, 10);
@@ -168,6 +173,7 @@ public record HaTimings(Duration timeout) {
         p.put("atoll.ha.merge-min-interval", ms(mergeMinInterval()));
         p.put("atoll.ha.merge-max-interval", ms(mergeMaxInterval()));
         p.put("atoll.ha.connect-timeout", ms(connectTimeout()));
+        p.put("atoll.ha.view-ack-timeout", ms(viewAckTimeout()));
         return p;
     }
 

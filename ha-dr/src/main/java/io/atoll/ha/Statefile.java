@@ -43,23 +43,62 @@ public final class Statefile {
         }
     }
 
+    /**
+     * Where the heartbeat files live: a directory (below), or a storage repository's heartbeat area
+     * reached through its adapter (the node agent's case). {@code write} must be atomic and durable
+     * (a reader sees the old content or the new, never half) and bounded in time; failures throw.
+     */
+    public interface Area {
+        void write(String host, byte[] content) throws Exception;
+
+        Map<String, byte[]> readAll() throws Exception;
+    }
+
     private final Path directory;
+    private final Area area;
+    private final String description;
 
     public Statefile(Path directory) {
         this.directory = directory;
+        this.area = null;
+        this.description = directory.toString();
     }
 
+    /** A statefile in another kind of area; {@code description} names it in logs. */
+    public Statefile(Area area, String description) {
+        this.directory = null;
+        this.area = area;
+        this.description = description;
+    }
+
+    /** The directory, or {@code null} for a statefile in an {@link Area}. */
     public Path directory() {
         return directory;
     }
 
+    /** Where the heartbeats are, for logs. */
+    public String describe() {
+        return description;
+    }
+
     /** Writes {@code beat} atomically and durably (temporary file, fsync, rename, fsync of the directory). */
     public void write(Heartbeat beat) throws IOException {
+        byte[] content = (beat.json() + "\n").getBytes(StandardCharsets.UTF_8);
+        if (area != null) {
+            try {
+                area.write(beat.host(), content);
+            } catch (IOException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            return;
+        }
         Path target = directory.resolve(beat.host() + SUFFIX);
         Path tmp = directory.resolve("." + beat.host() + SUFFIX + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap((beat.json() + "\n").getBytes(StandardCharsets.UTF_8));
+            ByteBuffer buf = ByteBuffer.wrap(content);
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
@@ -76,6 +115,23 @@ public final class Statefile {
     /** Every host's heartbeat; unreadable or malformed files are left out (they count as stale). */
     public Map<String, Heartbeat> readAll() throws IOException {
         Map<String, Heartbeat> out = new HashMap<>();
+        if (area != null) {
+            Map<String, byte[]> raw;
+            try {
+                raw = area.readAll();
+            } catch (IOException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            raw.values().forEach(content -> {
+                Heartbeat b = parse(content);
+                if (b != null) {
+                    out.put(b.host(), b);
+                }
+            });
+            return out;
+        }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
             for (Path f : files) {
                 Heartbeat b = parse(f);
@@ -85,6 +141,19 @@ public final class Statefile {
             }
         }
         return out;
+    }
+
+    /** A heartbeat file's content, or {@code null} when it is not one. */
+    public static Heartbeat parse(byte[] content) {
+        try {
+            Matcher m = CONTENT.matcher(new String(content, StandardCharsets.UTF_8).trim());
+            if (!m.matches()) {
+                return null;
+            }
+            return new Heartbeat(m.group(1), Long.parseLong(m.group(2)), Instant.parse(m.group(3)));
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static Heartbeat parse(Path file) {

@@ -47,12 +47,12 @@ public final class StatefileWriter implements AutoCloseable {
             lastSuccess.set(nanoClock.getAsLong());
             if (failing) {
                 failing = false;
-                LOG.infof("host %s: statefile heartbeat written again in %s", host, statefile.directory());
+                LOG.infof("host %s: statefile heartbeat written again in %s", host, statefile.describe());
             }
         } catch (Exception e) {
             if (!failing) {
                 failing = true;
-                LOG.warnf("host %s: statefile heartbeat cannot be written in %s: %s", host, statefile.directory(), e.getMessage());
+                LOG.warnf("host %s: statefile heartbeat cannot be written in %s: %s", host, statefile.describe(), e.getMessage());
             }
         }
     }

@@ -47,4 +47,28 @@ class StatefileTest {
             assertThat(w.lastSuccessNanos()).isEqualTo(stuck);
         }
     }
+
+    @Test
+    void aStatefileInAnAreaReadsBackWhatItsWritersWrote() throws Exception {
+        java.util.Map<String, byte[]> store = new java.util.concurrent.ConcurrentHashMap<>();
+        Statefile.Area area = new Statefile.Area() {
+            @Override
+            public void write(String host, byte[] content) {
+                store.put(host, content);
+            }
+
+            @Override
+            public java.util.Map<String, byte[]> readAll() {
+                return java.util.Map.copyOf(store);
+            }
+        };
+        Statefile sf = new Statefile(area, "memory");
+        Instant at = Instant.parse("2026-11-27T20:00:00Z");
+        sf.write(new Statefile.Heartbeat("host-a", 3, at));
+        store.put("junk", "nope".getBytes());
+        assertThat(sf.readAll()).containsOnlyKeys("host-a");
+        assertThat(sf.readAll().get("host-a")).isEqualTo(new Statefile.Heartbeat("host-a", 3, at));
+        assertThat(sf.describe()).isEqualTo("memory");
+        assertThat(sf.directory()).isNull();
+    }
 }

@@ -62,4 +62,11 @@ public interface AgentConfig {
      * inside this network namespace instead of the host's own: for tests on a shared machine.
      */
     Optional<String> networkNamespace();
+
+    /**
+     * The watchdog device the HA self-fence pets while the host is not fenced ({@code /dev/watchdog});
+     * absent on a host without one, which the agent logs when HA starts.
+     */
+    @WithDefault("/dev/watchdog")
+    Path haWatchdogDevice();
 }

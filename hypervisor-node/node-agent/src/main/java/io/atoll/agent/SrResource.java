@@ -58,6 +58,17 @@ public class SrResource {
         return Response.noContent().build();
     }
 
+    /**
+     * Breaks the disk locks a fenced host holds in this repository (HA restarts): body
+     * {@code {"host": UUID}} → {@code {"released": [disk ids]}}. Only for a host that is certainly
+     * fenced; this host itself is refused.
+     */
+    @POST
+    @Path("/{sr}/release-host")
+    public io.atoll.node.api.ReleasedDisks releaseHost(@PathParam("sr") UUID sr, io.atoll.node.api.ReleaseHostRequest request) {
+        return storage.releaseHost(sr.toString(), request);
+    }
+
     @GET
     @Path("/{sr}/disks")
     public List<VdiInfo> disks(@PathParam("sr") UUID sr) {

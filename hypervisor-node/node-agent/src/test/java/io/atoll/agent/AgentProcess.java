@@ -20,6 +20,7 @@ final class AgentProcess implements AutoCloseable {
     private final int port;
     private final String namespace;
     private final String address;
+    private final java.util.Map<String, String> properties = new java.util.LinkedHashMap<>();
     private Process process;
     private int starts;
 
@@ -44,6 +45,17 @@ final class AgentProcess implements AutoCloseable {
         return root;
     }
 
+    /** An extra {@code -Dname=value} for the agent's next starts (e.g. another plugins directory). */
+    AgentProcess property(String name, String value) {
+        properties.put(name, value);
+        return this;
+    }
+
+    /** The agent's JVM while it runs. */
+    Process process() {
+        return process;
+    }
+
     /** Starts the agent and waits until it is ready; its output goes to agent-N.log. */
     AgentProcess start() throws Exception {
         String jar = System.getProperty("atoll.agent.jar");
@@ -58,8 +70,9 @@ final class AgentProcess implements AutoCloseable {
                 "-Datoll.agent.network-dir=" + root.resolve("networks"),
                 "-Datoll.agent.state-dir=" + root.resolve("state"), "-Datoll.agent.run-dir=" + root.resolve("run"),
                 "-Datoll.agent.plugins-dir=" + System.getProperty("atoll.test.plugins-dir", root.resolve("plugins").toString()), "-Datoll.agent.storage-work-dir=" + root.resolve("storage"),
-                "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid"),
-                "-jar", jar));
+                "-Datoll.agent.host-uuid-file=" + root.resolve("host-uuid")));
+        properties.forEach((k, v) -> argv.add("-D" + k + "=" + v));
+        argv.addAll(List.of("-jar", jar));
         process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + READY.toNanos();
         while (true) {

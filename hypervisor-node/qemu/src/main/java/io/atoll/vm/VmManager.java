@@ -77,8 +77,13 @@ public final class VmManager implements AutoCloseable {
     private static final int LOG_TAIL_LINES = 20;
     private static final int RECENT_EVENTS = 1000;
 
+    /** What a VM halted by the host's HA self-fence shows as its reason (VmInfo.crashReason). */
+    public static final String FENCED_PREFIX = "stopped by the HA self-fence of this host: ";
+
     private final NodeConfig config;
     private final HostProbe probe;
+    /** While set, starting or receiving a VM is refused HOST_FENCED with this message. */
+    private volatile String startsBlocked;
     private final Admission admission;
     private final DiskResolver disks;
     private final Map<UUID, ManagedVm> vms = new ConcurrentHashMap<>();
@@ -109,6 +114,8 @@ public final class VmManager implements AutoCloseable {
         QmpClient qmp;
         java.util.concurrent.CompletableFuture<Void> exited = new java.util.concurrent.CompletableFuture<>();
         volatile String shutdownReason;
+        /** Set (before the kill) when the host's HA self-fence kills this VM's QEMU: it then reads HALTED with this reason. */
+        volatile String fenceReason;
         boolean expectExit;
         volatile Migration migration;
         /** The VM's last live disk move (in progress, or its outcome). */
@@ -284,6 +291,7 @@ public final class VmManager implements AutoCloseable {
     /** Starts QEMU for a halted or crashed VM and runs the guest. */
     public VmInfo start(UUID uuid) {
         return operate(uuid, "start", EnumSet.of(HALTED, CRASHED), vm -> {
+            refuseIfStartsBlocked(vm.label());
             launch(vm, false);
             cont(vm);
             setState(vm, RUNNING, "started");
@@ -432,6 +440,7 @@ public final class VmManager implements AutoCloseable {
     /** Starts QEMU from the suspend image; the guest continues where it was. */
     public VmInfo resume(UUID uuid) {
         return operate(uuid, "resume", EnumSet.of(SUSPENDED), vm -> {
+            refuseIfStartsBlocked(vm.label());
             if (!Files.isRegularFile(vm.paths.suspendImage())) {
                 throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, vm.label(), vm.label()
                         + ": its suspend image " + vm.paths.suspendImage() + " is missing: hard-shutdown the VM to discard the suspended state");
@@ -513,6 +522,7 @@ public final class VmManager implements AutoCloseable {
      */
     public io.atoll.node.api.IncomingInfo receive(io.atoll.node.api.IncomingRequest request) {
         VmSpec spec = request.spec();
+        refuseIfStartsBlocked("vm " + spec.name() + " (" + spec.uuid() + ")");
         ManagedVm existing = vms.get(spec.uuid());
         if (existing == null) {
             create(spec);
@@ -726,6 +736,65 @@ public final class VmManager implements AutoCloseable {
                     + " is not moving: nothing to cancel");
         }
         m.cancel();
+    }
+
+    // ---------------------------------------------------------------- HA self-fencing
+
+    /**
+     * While {@code message} is set, every start, resume and incoming migration is refused
+     * {@code HOST_FENCED} with it; {@code null} allows them again.
+     */
+    public void blockStarts(String message) {
+        startsBlocked = message;
+    }
+
+    private void refuseIfStartsBlocked(String label) {
+        String m = startsBlocked;
+        if (m != null) {
+            throw new NodeException(NodeErrorCode.HOST_FENCED, label, m);
+        }
+    }
+
+    /**
+     * The HA self-fence: kills this VM's QEMU at once with SIGKILL, by pid, without waiting for an
+     * operation in progress; the VM then reads HALTED with {@link #FENCED_PREFIX} and the reason.
+     * Nothing is restarted.
+     *
+     * @return the pid killed, or {@code null} when no QEMU of the VM ran
+     */
+    public Long fence(UUID uuid, String reason) {
+        ManagedVm vm = vms.get(uuid);
+        if (vm == null) {
+            return null;
+        }
+        Long pid = vm.pid;
+        if (pid == null) {
+            Long p = Processes.readPid(vm.paths.pidFile());
+            pid = p != null && Processes.isAlive(p) && Processes.isQemuOf(p, uuid) ? p : null;
+        }
+        if (pid == null) {
+            return null;
+        }
+        String why = FENCED_PREFIX + reason;
+        vm.fenceReason = why;
+        io.atoll.host.HostProbe.signal(pid, Processes.SIGKILL);
+        LOG.errorf("%s: HA self-fence: SIGKILL sent to qemu (pid %d)", vm.label(), pid);
+        boolean unconnected;
+        synchronized (vm) {
+            unconnected = vm.qmp == null;
+        }
+        if (unconnected) { // no QMP connection to report the exit: mark it here
+            Processes.awaitExit(pid, Duration.ofSeconds(5));
+            synchronized (vm) {
+                vm.pid = null;
+                vm.crashReason = why;
+                vm.fenceReason = null;
+            }
+            Processes.deleteTree(vm.paths.runDir());
+            releaseDisks(vm);
+            setState(vm, HALTED, why);
+        }
+        return pid;
     }
 
     // ---------------------------------------------------------------- the engine
@@ -997,7 +1066,12 @@ public final class VmManager implements AutoCloseable {
             vm.startedAt = null;
             List<String> tail = Processes.tail(vm.paths.qemuLog(), LOG_TAIL_LINES);
             Processes.deleteTree(vm.paths.runDir());
-            if (!vm.expectExit && !"migrate_receive".equals(vm.operation)) {
+            if (vm.fenceReason != null) {
+                vm.crashReason = vm.fenceReason;
+                vm.fenceReason = null;
+                LOG.warnf("%s: qemu (pid %d) killed by the HA self-fence", vm.label(), pid);
+                setState(vm, HALTED, vm.crashReason);
+            } else if (!vm.expectExit && !"migrate_receive".equals(vm.operation)) {
                 if (vm.shutdownReason != null) {
                     LOG.infof("%s: qemu exited after a shutdown (%s)", vm.label(), vm.shutdownReason);
                     setState(vm, HALTED, "powered off (" + vm.shutdownReason + ")");
@@ -1294,7 +1368,8 @@ public final class VmManager implements AutoCloseable {
     private VmInfo info(ManagedVm vm) {
         synchronized (vm) {
             return new VmInfo(vm.spec.uuid(), vm.spec.name(), vm.state, vm.pid, vm.pid == null ? null : vm.accelerator,
-                    vm.startedAt, vm.operation, vm.state == CRASHED ? vm.crashReason : null,
+                    vm.startedAt, vm.operation, vm.state == CRASHED || (vm.state == HALTED && vm.crashReason != null
+                            && vm.crashReason.startsWith(FENCED_PREFIX)) ? vm.crashReason : null,
                     vm.state == CRASHED ? vm.logTail : List.of(), vm.spec.redacted());
         }
     }

@@ -38,6 +38,9 @@ public class StorageService {
     @Inject
     VmManager vms;
 
+    @Inject
+    io.atoll.agent.HostIdentity host;
+
     // ---------------------------------------------------------------- repositories
 
     public List<SrState> list() {
@@ -61,6 +64,19 @@ public class StorageService {
                     + "): stop them before detaching it");
         }
         srs.detach(sr, destroy);
+    }
+
+    /** Forgets every attachment the (fenced) host holds in the repository; never this host's own. */
+    public io.atoll.node.api.ReleasedDisks releaseHost(String sr, io.atoll.node.api.ReleaseHostRequest request) {
+        if (request == null || request.host() == null) {
+            throw new IllegalArgumentException("the request body must be {\"host\": UUID of the fenced host}");
+        }
+        if (request.host().equals(host.uuid())) {
+            throw new NodeException(NodeErrorCode.OPERATION_NOT_ALLOWED, "host " + request.host(), "host " + request.host()
+                    + " is this host: it never breaks its own disk locks; stop its VMs to release its disks, or call release-host "
+                    + "on another host once this one is fenced");
+        }
+        return on(sr, "sr " + sr, r -> new io.atoll.node.api.ReleasedDisks(r.releaseHost(request.host().toString())));
     }
 
     // ---------------------------------------------------------------- disks

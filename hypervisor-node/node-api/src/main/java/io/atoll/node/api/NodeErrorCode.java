@@ -43,6 +43,13 @@ public enum NodeErrorCode {
     NETWORK_IN_USE(409, Kind.USER),
     /** An ip/bridge/tc/nft/dnsmasq command failed; its own message is included. */
     NETWORK_FAILED(502, Kind.EXTERNAL),
+    /**
+     * This host fenced itself (HA: it lost the cluster and the statefile): it starts and receives no
+     * VM until the pool master re-admits it ({@code PUT /api/v1/ha} with the current epoch).
+     */
+    HOST_FENCED(409, Kind.USER),
+    /** The call carries the epoch of a deposed pool master: a newer master is active. */
+    MASTER_FENCED(409, Kind.USER),
     INTERNAL(500, Kind.INTERNAL);
 
     /** Who has to act: the caller, a component outside the agent, or the agent's developers. */

@@ -333,6 +333,45 @@ public final class StorageAdapters implements AutoCloseable {
             }
         }
 
+        /** The plugin's heartbeat area, its calls in the plugin's context too. */
+        @Override
+        public io.atoll.storage.spi.HeartbeatArea heartbeatArea() {
+            io.atoll.storage.spi.HeartbeatArea area;
+            try (var c = PluginClassLoader.enter(loader)) {
+                area = delegate.heartbeatArea();
+            }
+            if (area == null) {
+                return null;
+            }
+            return new io.atoll.storage.spi.HeartbeatArea() {
+                @Override
+                public void write(String host, byte[] content) {
+                    try (var c = PluginClassLoader.enter(loader)) {
+                        area.write(host, content);
+                    }
+                }
+
+                @Override
+                public Map<String, byte[]> readAll() {
+                    try (var c = PluginClassLoader.enter(loader)) {
+                        return area.readAll();
+                    }
+                }
+
+                @Override
+                public String toString() {
+                    return area.toString();
+                }
+            };
+        }
+
+        @Override
+        public List<String> releaseHost(String hostUuid) {
+            try (var c = PluginClassLoader.enter(loader)) {
+                return delegate.releaseHost(hostUuid);
+            }
+        }
+
         /** Same view, same wrapper: attach is idempotent, and callers may compare what it returns. */
         @Override
         public boolean equals(Object o) {

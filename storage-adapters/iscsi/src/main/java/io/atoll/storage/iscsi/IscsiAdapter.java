@@ -34,7 +34,7 @@ public final class IscsiAdapter implements StorageAdapter {
     public static final Set<StorageBehavior> BEHAVIORS = Set.copyOf(EnumSet.of(
             StorageBehavior.SUPPORTS_SNAPSHOT, StorageBehavior.SUPPORTS_FULL_CLONE, StorageBehavior.SUPPORTS_REVERT,
             StorageBehavior.SUPPORTS_RESIZE, StorageBehavior.SUPPORTS_LARGE_DISKS, StorageBehavior.SUPPORTS_METADATA,
-            StorageBehavior.SHARED, StorageBehavior.SUPPORTS_PROBE));
+            StorageBehavior.SHARED, StorageBehavior.SUPPORTS_PROBE, StorageBehavior.SUPPORTS_RELEASE_HOST));
 
     private final AdapterContext context;
     private final TargetManager.Factory managers;

@@ -266,6 +266,33 @@ final class IscsiRepository implements StorageRepository {
         });
     }
 
+    /** Removes the host's entries from every disk of the catalog, under the repository's lock. */
+    @Override
+    public List<String> releaseHost(String host) {
+        if (host == null || host.isBlank() || host.contains("=") || host.contains(".")) {
+            throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "'" + host + "' is not a host uuid");
+        }
+        if (host.equals(hostUuid)) {
+            throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "host " + host + " is this host: a host never breaks its own "
+                    + "locks; detach its disks (stop its VMs) instead");
+        }
+        return change(c -> {
+            Catalog next = c;
+            List<String> released = new java.util.ArrayList<>();
+            for (Catalog.Disk d : c.sorted()) {
+                if (d.attachments().containsKey(host)) {
+                    next = next.with(d.withAttachment(host, null));
+                    released.add(d.id());
+                }
+            }
+            if (!released.isEmpty()) {
+                array.writeCatalog(config.srUuid(), next.toProperties());
+                released.forEach(id -> log(c.disks().get(id), "attachment of fenced host " + host + " released"));
+            }
+            return released;
+        });
+    }
+
     @Override
     public void detach() {
         List<String> held = read().sorted().stream().filter(d -> d.attachments().containsKey(hostUuid)).map(IscsiRepository::what).toList();

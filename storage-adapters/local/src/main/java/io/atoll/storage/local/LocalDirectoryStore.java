@@ -50,7 +50,7 @@ final class LocalDirectoryStore implements ImageStore {
     public List<String> list() {
         checkReachable();
         try (var files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".tmp-")).sorted().toList();
+            return files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".tmp-") && !n.equals(LocalHeartbeatArea.DIRECTORY)).sorted().toList();
         } catch (IOException e) {
             throw unavailable(e);
         }
@@ -154,6 +154,11 @@ final class LocalDirectoryStore implements ImageStore {
         if (!Files.isDirectory(dir)) {
             throw new StorageException(StorageErrorCode.UNAVAILABLE, "directory " + dir + " does not exist (is its file system mounted?)");
         }
+    }
+
+    @Override
+    public io.atoll.storage.spi.HeartbeatArea heartbeatArea() {
+        return new LocalHeartbeatArea(dir);
     }
 
     private StorageException unavailable(IOException e) {

@@ -20,6 +20,7 @@ public final class LocalStorageAdapter extends Qcow2StorageAdapter {
     static {
         Set<StorageBehavior> b = EnumSet.copyOf(chainBehaviors());
         b.add(StorageBehavior.SUPPORTS_PROBE);
+        b.add(StorageBehavior.SUPPORTS_HEARTBEAT);
         BEHAVIORS = Set.copyOf(b);
     }
 

@@ -47,7 +47,7 @@ public final class LvmAdapter implements StorageAdapter {
     private static final Pattern VG = Pattern.compile("[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}");
     private static final Set<StorageBehavior> BEHAVIORS = Set.copyOf(EnumSet.of(SUPPORTS_SNAPSHOT, SUPPORTS_LINKED_CLONE,
             SUPPORTS_FULL_CLONE, SUPPORTS_REVERT, SUPPORTS_RESIZE, SUPPORTS_METADATA, SUPPORTS_PROBE, SHARED, SUPPORTS_CBT,
-            SUPPORTS_LARGE_DISKS, SUPPORTS_ONLINE_COALESCE));
+            SUPPORTS_LARGE_DISKS, SUPPORTS_ONLINE_COALESCE, StorageBehavior.SUPPORTS_RELEASE_HOST));
 
     private final AdapterContext context;
     private final Map<String, LvmRepository> repositories = new ConcurrentHashMap<>();

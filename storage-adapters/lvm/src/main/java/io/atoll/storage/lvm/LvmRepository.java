@@ -208,6 +208,33 @@ final class LvmRepository implements StorageRepository {
         return new DiskAttachment(protocol, "qcow2", Map.of(), !rw, List.of());
     }
 
+    /** Removes the host's {@code atoll_rw}/{@code atoll_ro} tags from every volume of the group. */
+    @Override
+    public synchronized List<String> releaseHost(String other) {
+        if (other == null || other.isBlank()) {
+            throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "'" + other + "' is not a host uuid");
+        }
+        if (other.equals(host)) {
+            throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "host " + other + " is this host: a host never breaks its own "
+                    + "locks; detach its disks (stop its VMs) instead");
+        }
+        List<String> released = new java.util.ArrayList<>();
+        String rw = Tags.tag(Tags.RW, other);
+        String ro = Tags.tag(Tags.RO, other);
+        for (Volume v : store.tree().all()) {
+            List<String> drop = v.tags().stream().filter(tag -> tag.equals(rw) || tag.equals(ro)).toList();
+            if (!drop.isEmpty()) {
+                store.retag(v, List.of(), drop);
+                released.add(v.id());
+            }
+        }
+        if (!released.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "repository " + config.name() + ": released the attachments of fenced host " + other
+                    + " on " + released);
+        }
+        return released;
+    }
+
     private static StorageException heldBy(Volume v, String holder) {
         return new StorageException(StorageErrorCode.IN_USE, "disk " + v.id() + " ('" + v.name() + "') is attached read-write on host "
                 + holder + ": detach it there first");

@@ -61,6 +61,6 @@ class LvmAdapterTckIT extends StorageAdapterTck {
         return StorageBehavior.closure(Set.of(StorageBehavior.SUPPORTS_LINKED_CLONE, StorageBehavior.SUPPORTS_FULL_CLONE,
                 StorageBehavior.SUPPORTS_REVERT, StorageBehavior.SUPPORTS_RESIZE, StorageBehavior.SUPPORTS_METADATA,
                 StorageBehavior.SUPPORTS_PROBE, StorageBehavior.SHARED, StorageBehavior.SUPPORTS_CBT, StorageBehavior.SUPPORTS_LARGE_DISKS,
-                StorageBehavior.SUPPORTS_ONLINE_COALESCE));
+                StorageBehavior.SUPPORTS_ONLINE_COALESCE, StorageBehavior.SUPPORTS_RELEASE_HOST));
     }
 }

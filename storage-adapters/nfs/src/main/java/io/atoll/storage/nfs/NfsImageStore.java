@@ -41,8 +41,15 @@ public final class NfsImageStore implements ImageStore, AutoCloseable {
     private static final int FILE_MODE = 0644;
     private static final int DIR_MODE = 0755;
 
+    /** The hidden directory of the repository that holds the HA heartbeats. */
+    public static final String HEARTBEAT_DIRECTORY = ".atoll-ha";
+    /** The bound of one heartbeat NFS call: short, so a cut host's writes fail fast. */
+    public static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(2);
+
     private final NfsLocation location;
     private final NfsClient client;
+    private final NfsClient heartbeatClient;
+    private volatile FileHandle heartbeatDir;
     private volatile FileHandle exportRoot;
     private volatile FileHandle directory;
 
@@ -53,6 +60,8 @@ public final class NfsImageStore implements ImageStore, AutoCloseable {
     public NfsImageStore(NfsLocation location, int portmapperPort, Duration timeout) {
         this.location = location;
         this.client = new NfsClient(location.server(), portmapperPort, timeout, 0, 0);
+        Duration hb = timeout.compareTo(HEARTBEAT_TIMEOUT) < 0 ? timeout : HEARTBEAT_TIMEOUT;
+        this.heartbeatClient = new NfsClient(location.server(), portmapperPort, hb, 0, 0);
     }
 
     public NfsLocation nfsLocation() {
@@ -280,6 +289,22 @@ public final class NfsImageStore implements ImageStore, AutoCloseable {
                 cur = e.get().handle();
             }
             for (String n : client.readdir(cur)) {
+                if (n.equals(HEARTBEAT_DIRECTORY)) {
+                    Optional<Entry> hb = client.lookup(cur, n);
+                    if (hb.isPresent()) {
+                        for (String f : client.readdir(hb.get().handle())) {
+                            removeIfPresent(hb.get().handle(), f);
+                        }
+                    }
+                    try {
+                        client.rmdir(cur, n);
+                    } catch (NfsException e) {
+                        if (e.status() != NfsException.NOENT) {
+                            throw e;
+                        }
+                    }
+                    continue;
+                }
                 removeIfPresent(cur, n);
             }
             List<String> parts = location.components();
@@ -291,6 +316,7 @@ public final class NfsImageStore implements ImageStore, AutoCloseable {
                 }
             }
             directory = null;
+            heartbeatDir = null;
             return null;
         });
     }
@@ -317,6 +343,106 @@ public final class NfsImageStore implements ImageStore, AutoCloseable {
     @Override
     public void close() {
         client.close();
+        heartbeatClient.close();
+    }
+
+    // ------------------------------------------------------------------ the HA heartbeat area
+
+    /**
+     * {@code .atoll-ha/HOST.hb} in the repository's directory, written with this store's own NFS
+     * client: a hidden temporary file written FILE_SYNC, then renamed over the old one (atomic on
+     * the server). Its calls have a short bound ({@link #HEARTBEAT_TIMEOUT}): when this host cannot
+     * reach the server, writes fail within it instead of hanging, which is the point of a
+     * heartbeat.
+     */
+    @Override
+    public io.atoll.storage.spi.HeartbeatArea heartbeatArea() {
+        return new io.atoll.storage.spi.HeartbeatArea() {
+            @Override
+            public void write(String host, byte[] content) {
+                io.atoll.storage.spi.HeartbeatArea.checkHost(host);
+                run("write the heartbeat of " + host, () -> {
+                    FileHandle d = heartbeatDir(true);
+                    String name = host + ".hb";
+                    String tmp = temporary(name);
+                    Entry t = heartbeatClient.create(d, tmp, FILE_MODE, true);
+                    try {
+                        heartbeatClient.write(t.handle(), content);
+                        heartbeatClient.rename(d, tmp, d, name);
+                    } catch (IOException | RuntimeException e) {
+                        try {
+                            heartbeatClient.remove(d, tmp);
+                        } catch (IOException ignored) {
+                            // a leftover temporary is hidden and removed with the directory
+                        }
+                        throw e;
+                    }
+                    return null;
+                });
+            }
+
+            @Override
+            public Map<String, byte[]> readAll() {
+                return run("read the heartbeats", () -> {
+                    Map<String, byte[]> out = new LinkedHashMap<>();
+                    FileHandle d = heartbeatDir(false);
+                    if (d == null) {
+                        return out;
+                    }
+                    for (String n : heartbeatClient.readdir(d)) {
+                        if (n.startsWith(".") || !n.endsWith(".hb")) {
+                            continue;
+                        }
+                        for (int attempt = 0; ; attempt++) {
+                            Optional<Entry> e = heartbeatClient.lookup(d, n);
+                            if (e.isEmpty()) {
+                                break;
+                            }
+                            try {
+                                out.put(n.substring(0, n.length() - 3), heartbeatClient.read(e.get().handle()));
+                                break;
+                            } catch (NfsException x) {
+                                if (!x.stale() || attempt == 4) {
+                                    throw x;
+                                }
+                                // the writer renamed a new file over it between LOOKUP and READ: look again
+                            }
+                        }
+                    }
+                    return out;
+                });
+            }
+
+            @Override
+            public String toString() {
+                return "heartbeat area " + HEARTBEAT_DIRECTORY + " of " + where();
+            }
+        };
+    }
+
+    private FileHandle heartbeatDir(boolean create) throws IOException {
+        FileHandle h = heartbeatDir;
+        if (h != null) {
+            return h;
+        }
+        FileHandle d = requireDir();
+        Optional<Entry> e = heartbeatClient.lookup(d, HEARTBEAT_DIRECTORY);
+        if (e.isPresent()) {
+            h = e.get().handle();
+        } else if (!create) {
+            return null;
+        } else {
+            try {
+                h = heartbeatClient.mkdir(d, HEARTBEAT_DIRECTORY, DIR_MODE).handle();
+            } catch (NfsException x) {
+                if (x.status() != NfsException.EXIST) {
+                    throw x;
+                }
+                h = heartbeatClient.lookup(d, HEARTBEAT_DIRECTORY).orElseThrow(() -> x).handle();
+            }
+        }
+        heartbeatDir = h;
+        return h;
     }
 
     @Override
@@ -343,6 +469,7 @@ public final class NfsImageStore implements ImageStore, AutoCloseable {
                 if (e.stale() && attempt == 0) {
                     exportRoot = null;
                     directory = null;
+                    heartbeatDir = null;
                     continue;
                 }
                 throw failed(what, e);

@@ -35,6 +35,8 @@ public final class NfsStorageAdapter extends Qcow2StorageAdapter {
         Set<StorageBehavior> b = EnumSet.copyOf(chainBehaviors());
         b.add(StorageBehavior.SHARED);
         b.add(StorageBehavior.SUPPORTS_PROBE);
+        b.add(StorageBehavior.SUPPORTS_HEARTBEAT);
+        b.add(StorageBehavior.SUPPORTS_RELEASE_HOST);
         BEHAVIORS = Set.copyOf(b);
     }
 

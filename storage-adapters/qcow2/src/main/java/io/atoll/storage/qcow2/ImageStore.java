@@ -68,4 +68,12 @@ public interface ImageStore {
      */
     default void checkReachableOrAbsent() {
     }
+
+    /**
+     * The repository's heartbeat area for the HA statefile (a hidden {@code .atoll-ha} directory
+     * of the store, say). Stores that cannot host one keep this default.
+     */
+    default io.atoll.storage.spi.HeartbeatArea heartbeatArea() {
+        throw io.atoll.storage.spi.StorageException.notSupported(io.atoll.storage.spi.StorageBehavior.SUPPORTS_HEARTBEAT);
+    }
 }

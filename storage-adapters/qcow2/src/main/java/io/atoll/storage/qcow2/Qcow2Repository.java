@@ -526,6 +526,41 @@ public class Qcow2Repository implements StorageRepository {
         store.delete("att-" + diskId + "@" + hostUuid + ".properties");
     }
 
+    /** The store's heartbeat area, where the adapter declares {@code SUPPORTS_HEARTBEAT}. */
+    @Override
+    public io.atoll.storage.spi.HeartbeatArea heartbeatArea() {
+        if (!behaviors.contains(StorageBehavior.SUPPORTS_HEARTBEAT)) {
+            throw StorageException.notSupported(StorageBehavior.SUPPORTS_HEARTBEAT);
+        }
+        return store.heartbeatArea();
+    }
+
+    /** Deletes every {@code att-ID@HOST} record of that host: its disks are free for others to attach. */
+    @Override
+    public synchronized List<String> releaseHost(String host) {
+        if (!behaviors.contains(StorageBehavior.SUPPORTS_RELEASE_HOST)) {
+            throw StorageException.notSupported(StorageBehavior.SUPPORTS_RELEASE_HOST);
+        }
+        if (host == null || host.isBlank() || host.contains("/") || host.contains("@")) {
+            throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "'" + host + "' is not a host uuid");
+        }
+        if (host.equals(hostUuid)) {
+            throw new StorageException(StorageErrorCode.INVALID_ARGUMENT, "host " + host + " is this host: a host never breaks its own "
+                    + "locks; detach its disks (stop its VMs) instead");
+        }
+        List<String> released = new ArrayList<>();
+        for (Attachment a : attachments()) {
+            if (a.host().equals(host)) {
+                store.delete("att-" + a.diskId() + "@" + host + ".properties");
+                released.add(a.diskId());
+            }
+        }
+        if (!released.isEmpty()) {
+            LOG.warning("repository " + config.name() + ": released the attachments of fenced host " + host + " on disks " + released);
+        }
+        return released;
+    }
+
     @Override
     public synchronized VirtualDiskInfo enableChangedBlockTracking(String diskId) {
         require(StorageBehavior.SUPPORTS_CBT);

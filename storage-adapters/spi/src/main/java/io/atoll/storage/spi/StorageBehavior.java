@@ -33,7 +33,11 @@ public enum StorageBehavior {
     /** Finding existing repositories at a location before attaching them. */
     SUPPORTS_PROBE("probing"),
     /** Merging a deleted snapshot into its chain while a VM runs on the disk. */
-    SUPPORTS_ONLINE_COALESCE("online snapshot coalescing", SUPPORTS_SNAPSHOT);
+    SUPPORTS_ONLINE_COALESCE("online snapshot coalescing", SUPPORTS_SNAPSHOT),
+    /** A heartbeat area for the HA statefile ({@link StorageRepository#heartbeatArea()}). */
+    SUPPORTS_HEARTBEAT("an HA heartbeat area"),
+    /** Breaking another host's attachments after it was fenced ({@link StorageRepository#releaseHost(String)}). */
+    SUPPORTS_RELEASE_HOST("releasing a fenced host's disks");
 
     private final String feature;
     private final Set<StorageBehavior> implied;

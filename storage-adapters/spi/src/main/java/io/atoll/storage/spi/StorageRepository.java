@@ -151,6 +151,32 @@ public interface StorageRepository {
     }
 
     /**
+     * The repository's heartbeat area for the HA statefile. The same area is seen by every host
+     * the repository is attached on.
+     *
+     * @throws StorageException {@code NOT_SUPPORTED} without {@link StorageBehavior#SUPPORTS_HEARTBEAT}
+     */
+    default HeartbeatArea heartbeatArea() {
+        throw StorageException.notSupported(StorageBehavior.SUPPORTS_HEARTBEAT);
+    }
+
+    /**
+     * Breaks the locks of a host that is certainly dead or fenced: forgets every attachment
+     * {@code hostUuid} holds in this repository, read-write or read-only, so that another host
+     * can attach those disks read-write (an HA restart). Called on a surviving host, only after the
+     * pool master knows the other host stopped its VMs (it fenced itself, or was powered off);
+     * calling it for a host whose VMs still run lets two hosts write one disk. Refuses this host
+     * itself. Idempotent.
+     *
+     * @return the ids of the disks whose attachment was released (empty when it held none)
+     * @throws StorageException {@code INVALID_ARGUMENT} for this host's own uuid,
+     *     {@code NOT_SUPPORTED} without {@link StorageBehavior#SUPPORTS_RELEASE_HOST}
+     */
+    default List<String> releaseHost(String hostUuid) {
+        throw StorageException.notSupported(StorageBehavior.SUPPORTS_RELEASE_HOST);
+    }
+
+    /**
      * Detaches the repository from this host. Called after every disk of it was detached here.
      *
      * @throws StorageException {@code IN_USE} naming the disks still attached

@@ -378,6 +378,96 @@ public abstract class StorageAdapterTck {
         repo.deleteDisk(disk.id());
     }
 
+    // ------------------------------------------------------------------ HA: heartbeat area and lock break
+
+    @Test
+    void heartbeatsWrittenByTwoHostsAreReadBackWhole() throws Exception {
+        if (!has(StorageBehavior.SUPPORTS_HEARTBEAT)) {
+            assertNotSupported(() -> repo.heartbeatArea(), StorageBehavior.SUPPORTS_HEARTBEAT);
+            return;
+        }
+        String a = hosts.hostA.hostUuid();
+        String b = hosts.hostB.hostUuid();
+        io.atoll.storage.spi.HeartbeatArea onA = repo.heartbeatArea();
+        StorageRepository onB = has(SHARED) ? adapterOnHostB.attach(config) : repo;
+        try {
+            io.atoll.storage.spi.HeartbeatArea areaB = onB.heartbeatArea();
+            onA.write(a, bytes("{\"host\":\"" + a + "\",\"counter\":1}"));
+            areaB.write(b, bytes("{\"host\":\"" + b + "\",\"counter\":1}"));
+            for (int i = 2; i <= 5; i++) {
+                onA.write(a, bytes("{\"host\":\"" + a + "\",\"counter\":" + i + "}"));
+            }
+            for (io.atoll.storage.spi.HeartbeatArea reader : List.of(onA, areaB)) {
+                Map<String, byte[]> all = reader.readAll();
+                assertThat(all.keySet()).containsExactlyInAnyOrder(a, b);
+                assertThat(new String(all.get(a), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"host\":\"" + a + "\",\"counter\":5}");
+                assertThat(new String(all.get(b), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"host\":\"" + b + "\",\"counter\":1}");
+            }
+            // The area is no disk: scans do not see it.
+            assertThat(repo.scan()).isEmpty();
+            assertError(() -> onA.write("../escape", bytes("x")), StorageErrorCode.INVALID_ARGUMENT);
+            // A reader racing a writer sees a whole record, old or new, every time.
+            Thread writer = new Thread(() -> {
+                for (int i = 6; i < 40; i++) {
+                    onA.write(a, bytes("{\"host\":\"" + a + "\",\"counter\":" + i + "}"));
+                }
+            });
+            writer.start();
+            try {
+                while (writer.isAlive()) {
+                    byte[] raw = areaB.readAll().get(a);
+                    assertThat(raw).as("host A's heartbeat while it is rewritten").isNotNull();
+                    assertThat(new String(raw, java.nio.charset.StandardCharsets.UTF_8))
+                            .matches("\\{\"host\":\"" + a + "\",\"counter\":\\d+}");
+                }
+            } finally {
+                writer.join(30_000);
+            }
+        } finally {
+            if (onB != repo) {
+                onB.detach();
+            }
+        }
+    }
+
+    @Test
+    void aFencedHostsDisksAreReleasedForAnotherHost() {
+        if (!has(StorageBehavior.SUPPORTS_RELEASE_HOST)) {
+            assertNotSupported(() -> repo.releaseHost(hosts.hostB.hostUuid()), StorageBehavior.SUPPORTS_RELEASE_HOST);
+            return;
+        }
+        VirtualDiskInfo disk = repo.createDisk(new DiskCreateRequest("ha-protected", 16 * MiB));
+        assertError(() -> repo.releaseHost(hosts.hostA.hostUuid()), StorageErrorCode.INVALID_ARGUMENT, "this host");
+        DiskAttachment onA = repo.attach(disk.id(), AccessMode.READ_WRITE); // host A dies holding it: never detached
+        QemuIo.write(onA, hosts.scratch(), 0x5a, 0, MiB);
+        if (!has(SHARED)) {
+            assertThat(repo.releaseHost(hosts.hostB.hostUuid())).isEmpty();
+            repo.detach(disk.id());
+            repo.deleteDisk(disk.id());
+            return;
+        }
+        StorageRepository onB = adapterOnHostB.attach(config);
+        try {
+            assertError(() -> onB.attach(disk.id(), AccessMode.READ_WRITE), StorageErrorCode.IN_USE, hosts.hostA.hostUuid());
+            assertThat(onB.releaseHost(hosts.hostA.hostUuid())).containsExactly(disk.id());
+            assertThat(onB.releaseHost(hosts.hostA.hostUuid())).isEmpty(); // idempotent
+            DiskAttachment taken = onB.attach(disk.id(), AccessMode.READ_WRITE);
+            assertThat(taken.readOnly()).isFalse();
+            QemuIo.verify(taken, hosts.scratch(), 0x5a, 0, MiB);
+            assertError(() -> repo.attach(disk.id(), AccessMode.READ_WRITE), StorageErrorCode.IN_USE, hosts.hostB.hostUuid());
+            onB.detach(disk.id());
+        } finally {
+            onB.detach(disk.id());
+            onB.detach();
+        }
+        repo.detach(disk.id()); // the fenced host's late detach is harmless
+        repo.deleteDisk(disk.id());
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     // ------------------------------------------------------------------ snapshots, clones, revert
 
     @Test

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One ONC RPC (RFC 5531) connection over TCP with record marking, AUTH_SYS credentials and one
@@ -39,6 +40,14 @@ final class RpcConnection implements Closeable {
             super(message, cause);
         }
     }
+
+    /** Ends writes that block past their call's deadline (see {@link #send}). */
+    private static final java.util.concurrent.ScheduledExecutorService SEND_GUARD =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "nfs-rpc-send-guard");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final Socket socket;
     private final InputStream in;
@@ -93,7 +102,7 @@ final class RpcConnection implements Closeable {
         bytes[1] = (byte) (mark >>> 16);
         bytes[2] = (byte) (mark >>> 8);
         bytes[3] = (byte) mark;
-        send(bytes);
+        send(bytes, deadline);
         // An NFSv3 server may drop a call without an answer and count on the client to send it
         // again: ganesha does when its file system reports a transient error, such as ENOMEM from
         // open_by_handle_at while the inode number of a just-removed file is being reused. The
@@ -108,7 +117,7 @@ final class RpcConnection implements Closeable {
                 if (until == deadline) {
                     throw timedOut();
                 }
-                send(bytes);
+                send(bytes, deadline);
                 wait *= 2;
                 resendAt += wait;
                 continue;
@@ -144,12 +153,27 @@ final class RpcConnection implements Closeable {
         };
     }
 
-    private void send(byte[] call) throws IOException {
+    /**
+     * Writes a call; a write still blocked at the deadline (the peer stopped acknowledging — a cut
+     * network — and the socket's send buffer is full: Java has no write timeout) is ended by
+     * closing the socket, and the call times out.
+     */
+    private void send(byte[] call, long deadline) throws IOException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw timedOut();
+        }
+        java.util.concurrent.ScheduledFuture<?> guard = SEND_GUARD.schedule(this::close, left, TimeUnit.NANOSECONDS);
         try {
             out.write(call);
             out.flush();
         } catch (SocketException e) {
+            if (guard.isDone()) {
+                throw timedOut();
+            }
             throw new ClosedBeforeReplyException(peer + " closed the connection", e);
+        } finally {
+            guard.cancel(false);
         }
     }
 
