@@ -24,9 +24,9 @@ import org.h2.tools.Server;
  * redirect) is measured; the killed one is started again as a standby and the next run kills
  * whichever is active. Median over the runs (default 3). Goal: 10 s.
  *
- * <p>The restart of protected VMs after a host's death ({@code vm_restart_s}, goal 15 s) needs
- * hosts in network namespaces with a shared NFS repository; it is measured by the HA IT of the
- * pool master and is not part of this run yet (see docs/ha.md).
+ * <p>Then the restart of protected VMs after a host's death ({@link HaHostDeath}): time from the
+ * kill of a host's agent and QEMUs to each protected VM running on another host, median over the
+ * VMs of all runs. Goal: 15 s.
  */
 final class HaFailoverBench implements Main.Bench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +36,22 @@ final class HaFailoverBench implements Main.Bench {
     @Override
     public String run(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        Path deathRoot = Files.createTempDirectory(Path.of("/tmp"), "atoll-bench-hadeath-");
+        List<Double> restarts;
+        try (HaHostDeath death = new HaHostDeath(deathRoot)) {
+            restarts = death.run(runs, T);
+        } finally {
+            HaHostDeath.deleteTree(deathRoot);
+        }
+        List<Double> sortedRestarts = new ArrayList<>(restarts);
+        Collections.sort(sortedRestarts);
+        double restartMedian = sortedRestarts.get(sortedRestarts.size() / 2);
+        System.out.printf("protected VM restart after a host's death, T = %d s: median %.2f s, max %.2f s over %d VM restarts%n",
+                T.toSeconds(), restartMedian, sortedRestarts.get(sortedRestarts.size() - 1), restarts.size());
+        return String.format("vm_restart_s=%.2f ", restartMedian) + masterFailover(runs);
+    }
+
+    private String masterFailover(int runs) throws Exception {
         Path jar = Path.of(System.getProperty("atoll.master.jar", "pool-master/server/target/quarkus-app/quarkus-run.jar"));
         Path root = Files.createTempDirectory(Path.of("/tmp"), "atoll-bench-ha-");
         Server database = Server.createTcpServer("-tcpPort", Integer.toString(freePort()), "-baseDir", root.resolve("db").toString(),
@@ -105,7 +121,7 @@ final class HaFailoverBench implements Main.Bench {
         double median = sorted.get(sorted.size() / 2);
         System.out.printf("master failover with T = %d s, three instances: median %.2f s over %d runs (lease T/2 + standby poll T/5 + take-over)%n",
                 T.toSeconds(), median, runs);
-        return String.format("master_failover_s=%.2f runs=%d T_s=%d goal=master_failover_s<=10", median, runs, T.toSeconds());
+        return String.format("master_failover_s=%.2f runs=%d T_s=%d goal=vm_restart_s<=15,master_failover_s<=10", median, runs, T.toSeconds());
     }
 
     private String login(MasterProcess[] masters, String password) throws Exception {
