@@ -178,12 +178,15 @@ public final class MasterLease {
      * The fence inside a master's own write transaction: locks the lease row for share until
      * {@code connection} commits and refuses the transaction when {@code token} is no longer the current
      * epoch. A standby's {@code UPDATE} of the row waits for that commit, so a write either commits
-     * before the lease changes hands or is refused. (PostgreSQL; the connection must not auto-commit.)
+     * before the lease changes hands or is refused. (PostgreSQL, or H2; the connection must not auto-commit.)
      *
      * @throws FencedException when a newer epoch holds the lease
      */
     public static void checkFence(Connection connection, FencingToken token) throws SQLException {
-        try (PreparedStatement s = connection.prepareStatement("SELECT epoch FROM ha_master_lease WHERE id = 1 FOR SHARE");
+        // H2 (the embedded default, or instances sharing an H2 server) has no FOR SHARE: FOR UPDATE holds the row
+        // the same way against a taker, and costs nothing more there (a master's writes already queue on the event clock).
+        boolean h2 = connection.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("h2");
+        try (PreparedStatement s = connection.prepareStatement("SELECT epoch FROM ha_master_lease WHERE id = 1 " + (h2 ? "FOR UPDATE" : "FOR SHARE"));
              ResultSet r = s.executeQuery()) {
             if (!r.next()) {
                 throw new SQLException("ha_master_lease has no row");

@@ -203,8 +203,18 @@ class MasterLeaseTest {
             assertThat(t.epoch()).isEqualTo(1);
             assertThat(new MasterLease(h2, "m2", T).tryAcquire()).isEmpty();
             assertThat(a.renew(t)).isTrue();
+            try (Connection w = h2.getConnection()) {
+                w.setAutoCommit(false);
+                MasterLease.checkFence(w, t); // the current epoch passes (FOR UPDATE on H2)
+                w.rollback();
+            }
             a.release(t);
             assertThat(new MasterLease(h2, "m2", T).tryAcquire()).map(FencingToken::epoch).contains(2L);
+            try (Connection w = h2.getConnection()) {
+                w.setAutoCommit(false);
+                assertThatThrownBy(() -> MasterLease.checkFence(w, t)).isInstanceOf(FencedException.class);
+                w.rollback();
+            }
         }
     }
 }

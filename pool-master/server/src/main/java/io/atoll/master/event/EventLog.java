@@ -39,6 +39,9 @@ public class EventLog {
     EntityManager em;
 
     @Inject
+    io.atoll.master.ha.MasterRole role;
+
+    @Inject
     ObjectMapper json;
 
     @Inject
@@ -51,6 +54,7 @@ public class EventLog {
     @Transactional(Transactional.TxType.MANDATORY)
     public void record(ObjectClass objectClass, EventOperation operation, UUID ref, Object snapshot) {
         em.flush();
+        fence();
         EventClockEntity clock = em.find(EventClockEntity.class, EventClockEntity.ROW, LockModeType.PESSIMISTIC_WRITE);
         if (clock == null) {
             throw new IllegalStateException("the event_clock row is missing: the database was not migrated by Flyway");
@@ -66,6 +70,34 @@ public class EventLog {
         EventEntity row = new EventEntity(clock.next(), objectClass, operation, ref, text, now);
         em.persist(row);
         pending().add(new Event(row.getId(), objectClass, operation, ref, now, tree));
+    }
+
+    /**
+     * Every change the master writes is an event, so its transaction comes here: with several
+     * master instances, the transaction is fenced by the lease (docs/ha.md, "Epoch fencing") — it
+     * holds the lease row until it commits, and is refused when another instance holds a newer
+     * epoch. (Before the first election, an instance's bootstrap writes — the pool row of an empty
+     * database — are not fenced: they happen once, on an empty database.)
+     */
+    private void fence() {
+        if (!role.clustered() || role.epoch() == 0) {
+            return;
+        }
+        io.atoll.ha.FencingToken token = new io.atoll.ha.FencingToken(role.epoch(), role.instance());
+        try {
+            em.unwrap(org.hibernate.Session.class).doWork(c -> io.atoll.ha.MasterLease.checkFence(c, token));
+        } catch (RuntimeException e) {
+            Throwable cause = e;
+            while (cause != null && !(cause instanceof io.atoll.ha.FencedException)) {
+                cause = cause.getCause();
+            }
+            if (cause != null) {
+                throw new io.atoll.master.error.MasterException(io.atoll.master.error.MasterErrorCode.NOT_ACTIVE_MASTER, "master " + role.instance(),
+                        "master instance " + role.instance() + " no longer holds the master lease (epoch " + token.epoch()
+                                + "): nothing was changed; repeat the request, it reaches the active master");
+            }
+            throw e;
+        }
     }
 
     /** The id of the newest committed event (0 when there is none). */

@@ -153,5 +153,35 @@ class MasterFailoverIT {
         first.start("master-2.log");
         assertThat(awaitOneActive(Duration.ofSeconds(10))).isSameAs(next);
         first.api().redirects().follow(false).get("/api/v1/vms").then().statusCode(307).header("Location", startsWith(next.url()));
+
+        // The active instance frozen (SIGSTOP: a hung JVM, a paused VM) past its lease: another takes over, and the frozen
+        // one wakes up as a standby — it never acts as a second master.
+        signal(next, "-STOP");
+        try {
+            MasterProcess third = null;
+            long deadline = System.nanoTime() + T.multipliedBy(4).toNanos();
+            while (third == null) {
+                for (MasterProcess m : masters) {
+                    if (m != next && active(m)) {
+                        third = m;
+                    }
+                }
+                assertThat(System.nanoTime()).as("a take-over from the frozen master").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+        } finally {
+            signal(next, "-CONT");
+        }
+        MasterProcess now = awaitOneActive(Duration.ofSeconds(10));
+        assertThat(now).isNotSameAs(next);
+        Thread.sleep(T.toMillis());
+        assertThat(active(next)).as("the woken instance is a standby").isFalse();
+        assertThat(awaitOneActive(Duration.ofSeconds(5))).isSameAs(now);
+        next.api().redirects().follow(false).get("/api/v1/vms/" + vm).then().statusCode(307).header("Location", startsWith(now.url()));
+    }
+
+    private static void signal(MasterProcess m, String signal) throws Exception {
+        Process kill = new ProcessBuilder(List.of("kill", signal, Long.toString(m.pid()))).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill %s %d", signal, m.pid()).isZero();
     }
 }
