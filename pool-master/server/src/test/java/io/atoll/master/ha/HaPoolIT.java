@@ -5,6 +5,7 @@ import static io.atoll.master.testing.Api.awaitTask;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.atoll.guests.GuestConsole;
 import io.atoll.guests.TestGuests;
 import io.atoll.master.testing.Commands;
 import io.atoll.master.testing.NetnsHa;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * HA end to end (issue 6's checks), T = 4 s: three hosts, each an agent in its own network
  * namespace, a shared NFS repository (nfs-ganesha on the management bridge) holding the statefile,
- * two protected VMs (the counter guest, a data disk in the repository, restart priority restart),
+ * two protected VMs (restart priority restart, disks in the repository: the Linux guest, which
+ * writes files to its disk that are verified wherever it runs next, and the counter guest),
  * and a watcher that checks every 20 ms, from /proc, that no VM ever has two QEMU processes.
  * <ul>
  * <li>The host running both VMs dies (its agent and its QEMUs killed -9): both run on the
@@ -97,23 +99,33 @@ class HaPoolIT {
                 .body("enabled", equalTo(true));
         awaitStates(Map.of(hosts.get(0), "alive", hosts.get(1), "alive", hosts.get(2), "alive"), T.multipliedBy(5));
 
+        // A Linux guest writing files to its disk in the repository, and the counter guest.
         List<String> vms = new ArrayList<>();
-        for (String name : List.of("guarded-1", "guarded-2")) {
-            Path boot = shared.resolve(name + ".img");
-            Files.copy(TestGuests.counterImage(), boot);
-            String vm = api().body("""
-                    {"name": "%s", "memoryMiB": 32, "accelerator": "TCG",
-                     "disks": [{"path": "%s", "format": "raw", "bootIndex": 0}, {"sr": "%s", "sizeBytes": 16777216}]}
-                    """.formatted(name, boot, sr)).post("/api/v1/vms").then().statusCode(201).extract().path("uuid");
-            api().body("{\"restartPriority\": \"restart\", \"restartOrder\": " + vms.size() + "}").put("/api/v1/vms/" + vm + "/ha")
+        String linux = api().body("""
+                {"name": "guarded-linux", "memoryMiB": 256, "accelerator": "TCG",
+                 "boot": {"kernel": "%s", "initrd": "%s", "cmdline": "%s"}, "disks": [{"sr": "%s", "sizeBytes": 67108864}]}
+                """.formatted(TestGuests.linuxKernel(), TestGuests.linuxInitrd(), TestGuests.LINUX_CMDLINE, sr))
+                .post("/api/v1/vms").then().statusCode(201).extract().path("uuid");
+        vms.add(linux);
+        Path boot = shared.resolve("counter.img");
+        Files.copy(TestGuests.counterImage(), boot);
+        vms.add(api().body("""
+                {"name": "guarded-counter", "memoryMiB": 32, "accelerator": "TCG",
+                 "disks": [{"path": "%s", "format": "raw", "bootIndex": 0}, {"sr": "%s", "sizeBytes": 16777216}]}
+                """.formatted(boot, sr)).post("/api/v1/vms").then().statusCode(201).extract().path("uuid"));
+        for (String vm : vms) {
+            api().body("{\"restartPriority\": \"restart\", \"restartOrder\": " + vms.indexOf(vm) + "}").put("/api/v1/vms/" + vm + "/ha")
                     .then().statusCode(200);
             succeeded(api().body("{\"host\": \"" + hosts.get(0) + "\"}").post("/api/v1/vms/" + vm + "/start").then().statusCode(202)
                     .extract().path("uuid"));
-            vms.add(vm);
         }
+        GuestConsole guest = console(linux);
+        guest.await(l -> l.contains("ATOLL-GUEST READY"), TASK, "the Linux guest ready");
+        assertThat(guest.command("write before 4", "ATOLL-GUEST WROTE before", TASK)).startsWith("ATOLL-GUEST WROTE before");
         startWatching(vms);
 
         // 1. Host 0 dies: its agent and its QEMUs killed -9.
+        Map<Integer, Integer> linesBefore = consoleLines(linux);
         NodeAgentProcess dying = agents.get(0);
         long died = System.nanoTime();
         dying.kill();
@@ -131,6 +143,11 @@ class HaPoolIT {
             });
         }
         System.out.printf("HA: host 0 killed; protected VMs running elsewhere after %s s (T = %d s)%n", restartedAfter, T.toSeconds());
+        // What the guest wrote (and synced) before its host died is on its disk where it runs now.
+        GuestConsole again = console(linux);
+        again.await(l -> l.contains("ATOLL-GUEST READY"), linesBefore.get(runningOn(linux)), TASK, "the Linux guest ready on its new host");
+        assertThat(again.command("verify before", "ATOLL-GUEST VERIFY before", TASK)).isEqualTo("ATOLL-GUEST VERIFY before OK");
+        assertThat(again.command("write after 2", "ATOLL-GUEST WROTE after", TASK)).startsWith("ATOLL-GUEST WROTE after");
         List<String> codes = api().get("/api/v1/alerts").then().extract().jsonPath().getList("code");
         assertThat(codes).contains("HA_HOST_DEAD", "HA_HOST_FENCED", "HA_VM_RESTARTED");
 
@@ -148,6 +165,7 @@ class HaPoolIT {
         int cut = hosts.indexOf(cutHost);
         List<ProcessHandle> itsQemus = Qemus.under(agents.get(cut).root());
         assertThat(itsQemus).isNotEmpty();
+        Map<Integer, Integer> linesBeforeCut = consoleLines(vm);
         long cutAt = System.nanoTime();
         net.managementLink(cut, false);
         await("the cut host's QEMU gone (self-fence)", T.multipliedBy(3), () -> itsQemus.stream().noneMatch(p -> Qemus.running(p.pid())));
@@ -163,6 +181,10 @@ class HaPoolIT {
         // 4. The link heals: the host rejoins, is re-admitted, and starts none of its old VMs.
         net.managementLink(cut, true);
         awaitStates(Map.of(cutHost, "alive"), T.multipliedBy(8));
+        GuestConsole moved = console(vm);
+        moved.await(l -> l.contains("ATOLL-GUEST READY"), linesBeforeCut.get(runningOn(vm)), TASK, "the Linux guest ready after the isolation");
+        assertThat(moved.command("verify before", "ATOLL-GUEST VERIFY before", TASK)).isEqualTo("ATOLL-GUEST VERIFY before OK");
+        assertThat(moved.command("verify after", "ATOLL-GUEST VERIFY after", TASK)).isEqualTo("ATOLL-GUEST VERIFY after OK");
         Thread.sleep(T.toMillis());
         assertThat(Qemus.under(agents.get(cut).root())).as("the healed host starts none of its old VMs").isEmpty();
         for (String v : vms) {
@@ -187,6 +209,27 @@ class HaPoolIT {
     private static int copies(String vm) {
         return (int) Qemus.under(Path.of(vm)).stream()
                 .filter(p -> p.parent().flatMap(parent -> parent.info().command()).map(c -> !c.endsWith("/java")).orElse(true)).count();
+    }
+
+    /** The index of the host the VM runs on now. */
+    private int runningOn(String vm) {
+        return hosts.indexOf(api().get("/api/v1/vms/" + vm).then().extract().<String>path("residentOn"));
+    }
+
+    /** How many lines each host's console log of the VM has now (a restart there appends to it). */
+    private Map<Integer, Integer> consoleLines(String vm) {
+        Map<Integer, Integer> out = new HashMap<>();
+        for (int i = 0; i < agents.size(); i++) {
+            out.put(i, (int) new GuestConsole(agents.get(i).consoleLog(vm), null).count(l -> true));
+        }
+        return out;
+    }
+
+    /** The serial console of the VM on the host it runs on now. */
+    private GuestConsole console(String vm) {
+        String host = api().get("/api/v1/vms/" + vm).then().extract().path("residentOn");
+        NodeAgentProcess agent = agents.get(hosts.indexOf(host));
+        return new GuestConsole(agent.consoleLog(vm), agent.consoleSocket(vm));
     }
 
     private void startWatching(List<String> vms) {
