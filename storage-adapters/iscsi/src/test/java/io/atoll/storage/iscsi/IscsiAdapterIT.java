@@ -373,7 +373,7 @@ class IscsiAdapterIT {
     void undeclaredBehaviorsAnswerNotSupported() {
         assertThat(hostA.behaviors()).containsExactlyInAnyOrder(StorageBehavior.SUPPORTS_SNAPSHOT, StorageBehavior.SUPPORTS_FULL_CLONE,
                 StorageBehavior.SUPPORTS_REVERT, StorageBehavior.SUPPORTS_RESIZE, StorageBehavior.SUPPORTS_LARGE_DISKS,
-                StorageBehavior.SUPPORTS_METADATA, StorageBehavior.SHARED, StorageBehavior.SUPPORTS_PROBE);
+                StorageBehavior.SUPPORTS_METADATA, StorageBehavior.SHARED, StorageBehavior.SUPPORTS_PROBE, StorageBehavior.SUPPORTS_RELEASE_HOST);
         VirtualDiskInfo disk = repo.createDisk(new DiskCreateRequest("plain", MIB));
         String cbt = StorageBehavior.SUPPORTS_CBT.notSupportedMessage();
         assertThat(assertError(StorageErrorCode.NOT_SUPPORTED, () -> repo.enableChangedBlockTracking(disk.id()))).hasMessage(cbt);
