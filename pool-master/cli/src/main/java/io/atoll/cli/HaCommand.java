@@ -113,6 +113,13 @@ public final class HaCommand {
         return 0;
     }
 
+    @Command(name = "remove-master", description = "Remove a retired (stopped) master instance from the pool and its quorum.")
+    int removeMaster(@Parameters(paramLabel = "INSTANCE") String name) {
+        atoll.client().delete("/api/v1/pool/masters/" + name);
+        atoll.context().err().println("master instance " + name + " removed");
+        return 0;
+    }
+
     @Command(name = "masters", description = "The pool master instances and which one is active.")
     int masters() {
         JsonNode list = atoll.client().get("/api/v1/pool/masters");

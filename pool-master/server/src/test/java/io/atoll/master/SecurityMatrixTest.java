@@ -73,6 +73,7 @@ class SecurityMatrixTest {
             e("GET", "/api/v1/pool/ha", null, Roles.READ_ONLY),
             e("PUT", "/api/v1/pool/ha", "{\"hostFailuresToTolerate\": -1}", Roles.POOL_ADMIN),
             e("GET", "/api/v1/pool/masters", null, Roles.READ_ONLY),
+            e("DELETE", "/api/v1/pool/masters/retired", null, Roles.POOL_ADMIN),
             e("GET", "/api/v1/alerts", null, Roles.READ_ONLY),
             e("GET", "/api/v1/vms/" + ID + "/ha", null, Roles.READ_ONLY),
             e("PUT", "/api/v1/vms/" + ID + "/ha", "{\"restartPriority\": \"restart\"}", Roles.POOL_OPERATOR),

@@ -1,28 +1,18 @@
 package io.atoll.master.ha;
 
-import io.atoll.ha.HostLiveness;
 import io.atoll.master.auth.MinimumRole;
 import io.atoll.master.auth.Roles;
 import io.atoll.master.error.MasterErrorCode;
 import io.atoll.master.error.MasterException;
 import io.atoll.master.error.Params;
-import io.atoll.master.vm.Vm;
-import io.atoll.master.vm.VmService;
-import io.atoll.node.api.HaStatus;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
-import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 

@@ -306,6 +306,23 @@ public class MasterRole {
         return out;
     }
 
+    /** Removes a retired instance's row; the quorum follows at the next refresh (T/5). */
+    public void forget(String name) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(true);
+            try (PreparedStatement s = c.prepareStatement("delete from ha_master_instance where name = ?")) {
+                s.setString(1, name);
+                s.executeUpdate();
+            }
+        }
+        LOG.infof("master %s: instance %s removed from the pool", instance(), name);
+        try {
+            join(lastHosts);
+        } catch (Exception e) {
+            LOG.warnf("master %s: the quorum is updated at the next refresh: %s", instance(), e.getMessage());
+        }
+    }
+
     /** The API URL of the instance holding the lease now (by the database's clock), if any. */
     public Optional<String> activeMasterUrl() {
         try (Connection c = dataSource.getConnection();

@@ -178,6 +178,21 @@ class MasterFailoverIT {
         assertThat(active(next)).as("the woken instance is a standby").isFalse();
         assertThat(awaitOneActive(Duration.ofSeconds(5))).isSameAs(now);
         next.api().redirects().follow(false).get("/api/v1/vms/" + vm).then().statusCode(307).header("Location", startsWith(now.url()));
+
+        // A retired instance leaves the pool (and the quorum): refused while it runs, removed once stopped.
+        MasterProcess retired = masters.stream().filter(m -> m != now).findFirst().orElseThrow();
+        String name = "m" + masters.indexOf(retired);
+        now.api().delete("/api/v1/pool/masters/" + name).then().statusCode(409).body("message", org.hamcrest.Matchers.containsString("stop it first"));
+        now.api().delete("/api/v1/pool/masters/nobody").then().statusCode(404);
+        retired.kill();
+        long until = System.nanoTime() + T.multipliedBy(3).toNanos();
+        while (now.api().delete("/api/v1/pool/masters/" + name).statusCode() != 204) {
+            assertThat(System.nanoTime()).as("instance %s removed once it left the view", name).isLessThan(until);
+            Thread.sleep(100);
+        }
+        now.api().get("/api/v1/pool/masters").then().statusCode(200).body("$", hasSize(2)).body("name", org.hamcrest.Matchers.not(
+                org.hamcrest.Matchers.hasItem(name)));
+        assertThat(awaitOneActive(Duration.ofSeconds(5))).isSameAs(now);
     }
 
     private static void signal(MasterProcess m, String signal) throws Exception {
