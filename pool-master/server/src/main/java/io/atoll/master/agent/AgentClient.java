@@ -285,14 +285,10 @@ public class AgentClient {
 
     /** Forgets every disk attachment a fenced host holds in a repository (the host answering must not be that one). */
     public List<String> releaseHost(AgentEndpoint agent, UUID sr, UUID deadHost) {
-        com.fasterxml.jackson.databind.JsonNode answer = operation(agent, "POST", "/api/v1/storage/srs/" + sr + "/release-host",
-                java.util.Map.of("host", deadHost.toString()), "release the disks host " + deadHost + " held in sr " + sr,
-                json.constructType(com.fasterxml.jackson.databind.JsonNode.class));
-        List<String> released = new java.util.ArrayList<>();
-        if (answer != null) {
-            answer.path("released").forEach(d -> released.add(d.asText()));
-        }
-        return released;
+        io.atoll.node.api.ReleasedDisks answer = operation(agent, "POST", "/api/v1/storage/srs/" + sr + "/release-host",
+                new io.atoll.node.api.ReleaseHostRequest(deadHost), "release the disks host " + deadHost + " held in sr " + sr,
+                json.constructType(io.atoll.node.api.ReleasedDisks.class));
+        return answer == null ? List.of() : answer.released();
     }
 
     private <T> CompletableFuture<T> call(AgentEndpoint agent, String method, String path, Object body, Duration timeout,

@@ -94,8 +94,6 @@ public class HaMonitor {
     /** What each host was last told (only a change is sent again). */
     private final Map<UUID, HaConfig> pushed = new ConcurrentHashMap<>();
     private final Map<UUID, HaStatus> lastStatus = new ConcurrentHashMap<>();
-    /** When each host was last seen alive, for the restart figures. */
-    private final Map<UUID, Instant> lastAlive = new ConcurrentHashMap<>();
     private final Map<UUID, String> lastRestartFailure = new ConcurrentHashMap<>();
     private volatile Set<MasterRole.HostMember> joined = Set.of();
 
@@ -119,6 +117,10 @@ public class HaMonitor {
             long period = Math.max(100, timings.statefileWriteInterval().toMillis());
             ticking = ticker.scheduleWithFixedDelay(this::tick, 0, period, TimeUnit.MILLISECONDS);
         }
+    }
+
+    @jakarta.annotation.PostConstruct
+    void listen() {
         role.onDeactivated(reason -> stopWatching());
     }
 
@@ -223,9 +225,6 @@ public class HaMonitor {
             HostLiveness.Assessment a = live.assess(h.uuid().toString(), now);
             assessments.put(h.uuid(), a);
             HostLiveness.State before = states.put(h.uuid(), a.state());
-            if (a.state() == HostLiveness.State.ALIVE) {
-                lastAlive.put(h.uuid(), Instant.now());
-            }
             if (before != a.state() && before != null) {
                 transition(h, before, a);
             }
@@ -291,9 +290,10 @@ public class HaMonitor {
         alerts.raise("error", "HA_HOST_FENCED", ObjectClass.HOST, h.uuid(), reason + ": " + halted.size() + " VM(s) marked halted, "
                 + protectedHere.size() + " protected one(s) to restart elsewhere");
         // The dead host's disk locks: released through a live host that has each repository attached.
+        List<HaService.HostEntry> others = ha.hosts(ha.settings());
         for (UUID sr : srs) {
             boolean released = false;
-            for (HaService.HostEntry other : ha.hosts(ha.settings())) {
+            for (HaService.HostEntry other : others) {
                 if (other.uuid().equals(h.uuid()) || states.get(other.uuid()) != HostLiveness.State.ALIVE) {
                     continue;
                 }

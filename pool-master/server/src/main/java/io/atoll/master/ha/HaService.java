@@ -87,7 +87,7 @@ public class HaService {
         try {
             List<HostEntry> hosts = hosts(after);
             role.join(members(hosts));
-            for (HostEntry h : hosts(after)) {
+            for (HostEntry h : hosts) {
                 agents.putHa(h.agent(), h.config());
                 applied.add(h.agent());
             }
@@ -178,10 +178,11 @@ public class HaService {
                         + h.label() + ": attach it there (POST /api/v1/srs/" + sr + "/attach) and enable HA again");
             }
         }
-        int max = HaPlan.maxTolerable(loads());
+        List<HaPlan.HostLoad> loads = loads();
+        int max = HaPlan.maxTolerable(loads);
         if (ftt > max) {
             throw new MasterException(MasterErrorCode.HA_PLAN_VIOLATED, "pool", "the pool can restart its protected VMs after at most " + max
-                    + " host failure(s), not " + ftt + " (" + HaPlan.describe(loads(), names()) + "): free memory, add hosts, lower some "
+                    + " host failure(s), not " + ftt + " (" + HaPlan.describe(loads, names()) + "): free memory, add hosts, lower some "
                     + "VMs' restart priority to best-effort, or ask for fewer failures to tolerate");
         }
         return new Settings(true, sr, ftt);

@@ -284,11 +284,6 @@ public class MasterRole {
         }
     }
 
-    /** Every cluster address known: the members' {@code addr[port]}. */
-    public Set<String> initialHosts() {
-        return initialHosts;
-    }
-
     /** A host's agent as a cluster member: {@code address} is {@code addr[port]}. */
     public record HostMember(String hostUuid, String address) {
     }
@@ -332,19 +327,6 @@ public class MasterRole {
             return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
         } catch (SQLException e) {
             LOG.debugf("master: cannot read the lease: %s", e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    /** The lease as the database holds it now, for status. */
-    public Optional<MasterLease.State> leaseState() {
-        MasterLease l = lease;
-        if (l == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(l.read());
-        } catch (SQLException e) {
             return Optional.empty();
         }
     }
