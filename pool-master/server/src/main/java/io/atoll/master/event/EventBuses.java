@@ -1,8 +1,14 @@
 package io.atoll.master.event;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.atoll.master.ha.MasterActivated;
+import io.atoll.master.ha.MasterRole;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
 
@@ -30,6 +36,9 @@ public class EventBuses {
     @Inject
     RelayPositions positions;
 
+    @Inject
+    MasterRole role;
+
     private KafkaEventBus kafka;
 
     @Produces
@@ -48,14 +57,43 @@ public class EventBuses {
         return config.kafka().bootstrapServers().filter(s -> !s.isBlank()).isPresent();
     }
 
+    private String relay() {
+        return "kafka:" + config.kafka().eventsTopic();
+    }
+
     private synchronized KafkaEventBus kafka() {
         if (kafka == null) {
-            // Go on where the last run's broker acknowledged; the first time, from now on (not the whole history).
-            String relay = "kafka:" + config.kafka().eventsTopic();
-            long start = positions.get(relay).orElseGet(log::lastId);
-            kafka = new KafkaEventBus(config.kafka(), events, json, start, id -> positions.advance(relay, id));
+            String relay = relay();
+            kafka = new KafkaEventBus(config.kafka(), events, json, id -> positions.advance(relay, id));
         }
         return kafka;
+    }
+
+    /**
+     * Only the active master relays events to Kafka: it goes on where the broker last acknowledged
+     * (stored by whichever instance relayed last); the very first time, from the newest event on
+     * (not the whole history).
+     */
+    void activated(@Observes @Priority(40) MasterActivated activated) {
+        if (!kafkaOn()) {
+            return;
+        }
+        long newest = QuarkusTransaction.requiringNew().call(log::lastId);
+        long start = positions.get(relay()).orElse(newest);
+        kafka().activate(start, newest);
+    }
+
+    @PostConstruct
+    void followRole() {
+        role.onDeactivated(reason -> {
+            KafkaEventBus bus;
+            synchronized (this) {
+                bus = kafka;
+            }
+            if (bus != null) {
+                bus.deactivate();
+            }
+        });
     }
 
     @PreDestroy

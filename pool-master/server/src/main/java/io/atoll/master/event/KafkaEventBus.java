@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -35,6 +36,12 @@ import org.jboss.logging.Logger;
  * de-duplicate by the event's {@code id}. Audit records are queued and sent by the same thread,
  * at most once: a full queue or a failed send drops the record (logged, counted).
  *
+ * <p><b>Only the active master relays.</b> The relay sends nothing until {@link #activate} gives it
+ * the position to go on from (the one stored by whichever instance relayed last) and stops
+ * sending at {@link #deactivate}: a standby never sends, and a take-over goes on where the previous
+ * active instance's broker acknowledged, so duplicates are limited to the batch in flight when the
+ * lease changed hands.
+ *
  * <p>Topics are not created here: the broker's automatic creation serves tests and small pools;
  * an operator creates {@code atoll.events} with the partitions wanted (events of one object keep
  * their order, the key being its uuid).
@@ -55,28 +62,52 @@ final class KafkaEventBus implements EventBus, AuditSink, AutoCloseable {
     private final Object signal = new Object();
     private final AtomicLong eventSendFailures = new AtomicLong();
     private final AtomicLong auditDropped = new AtomicLong();
+    private final AtomicReference<long[]> activation = new AtomicReference<>();
     private volatile long published;
     private volatile long sent;
+    private volatile boolean active;
     private volatile boolean running = true;
 
     /**
-     * Starts the relay after event {@code startAfter}; {@code acknowledged} is told the last id of
-     * each batch Kafka took (to store the position), on the relay thread.
+     * Starts the relay thread, idle until {@link #activate}; {@code acknowledged} is told the last
+     * id of each batch Kafka took (to store the position), on the relay thread.
      */
-    KafkaEventBus(EventsConfig.Kafka config, EventService events, ObjectMapper json, long startAfter, LongConsumer acknowledged) {
+    KafkaEventBus(EventsConfig.Kafka config, EventService events, ObjectMapper json, LongConsumer acknowledged) {
         this.config = config;
         this.acknowledged = acknowledged;
         this.events = events;
         this.json = json;
         this.audit = new ArrayBlockingQueue<>(Math.max(1, config.auditQueue()));
-        this.sent = startAfter;
-        this.published = startAfter;
         this.producer = new KafkaProducer<>(producerProperties(config), new StringSerializer(), new StringSerializer());
         this.relay = new Thread(this::run, "atoll-kafka-relay");
         relay.setDaemon(true);
         relay.start();
-        LOG.infof("events: publishing to Kafka %s (topics %s, %s) after event %d", config.bootstrapServers().orElseThrow(),
-                config.eventsTopic(), config.auditTopic(), startAfter);
+        LOG.infof("events: Kafka %s (topics %s, %s) ready; events are relayed while this instance is the active master",
+                config.bootstrapServers().orElseThrow(), config.eventsTopic(), config.auditTopic());
+    }
+
+    /**
+     * This instance became the active master: relay every event after {@code startAfter} (the
+     * stored position) up to {@code newest} and then each one published here.
+     */
+    void activate(long startAfter, long newest) {
+        activation.set(new long[] {startAfter, Math.max(startAfter, newest)});
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+        LOG.infof("events: relaying to Kafka after event %d (newest %d)", startAfter, newest);
+    }
+
+    /** This instance is no longer the active master: the relay sends no more events (a batch in flight ends). */
+    void deactivate() {
+        active = false;
+        activation.set(null);
+        LOG.infof("events: Kafka relay stopped after event %d (this instance is not the active master)", sent);
+    }
+
+    /** Whether the relay sends events now. */
+    boolean relaying() {
+        return active;
     }
 
     static Properties producerProperties(EventsConfig.Kafka config) {
@@ -158,7 +189,15 @@ final class KafkaEventBus implements EventBus, AuditSink, AutoCloseable {
         while (running) {
             try {
                 sendAudit();
-                if (published > sent) {
+                long[] start = activation.getAndSet(null);
+                if (start != null) {
+                    sent = start[0];
+                    synchronized (signal) {
+                        published = Math.max(published, start[1]);
+                    }
+                    active = true;
+                }
+                if (active && published > sent) {
                     if (sendEvents()) {
                         backoff = Duration.ofMillis(500);
                     } else {
@@ -168,7 +207,7 @@ final class KafkaEventBus implements EventBus, AuditSink, AutoCloseable {
                     continue;
                 }
                 synchronized (signal) {
-                    if (published <= sent && audit.isEmpty() && running) {
+                    if ((!active || published <= sent) && audit.isEmpty() && activation.get() == null && running) {
                         signal.wait(1000);
                     }
                 }

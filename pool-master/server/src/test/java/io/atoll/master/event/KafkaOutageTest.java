@@ -38,9 +38,10 @@ class KafkaOutageTest {
             }
         };
         ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
-        try (KafkaEventBus bus = new KafkaEventBus(config(deadPort()), table, json, 0, id -> {
+        try (KafkaEventBus bus = new KafkaEventBus(config(deadPort()), table, json, id -> {
             throw new AssertionError("nothing is acknowledged while the broker is down");
         })) {
+            bus.activate(0, 0);
             List<Event> woken = new CopyOnWriteArrayList<>();
             bus.subscribe(woken::add);
 
@@ -61,7 +62,7 @@ class KafkaOutageTest {
         }
     }
 
-    private static EventsConfig.Kafka config(int port) {
+    static EventsConfig.Kafka config(int port) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(EventsConfig.class)
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(Map.of("atoll.master.events.kafka.bootstrap-servers", "127.0.0.1:" + port,
