@@ -66,11 +66,35 @@ public final class Commands {
         }
     }
 
+    private static final java.util.Set<Integer> PORTS_GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port free now on loopback, chosen below the kernel's ephemeral range (32768–60999 by
+     * default): a port of that range, once closed, can be taken at once as the local port of any
+     * outgoing connection (JGroups' own among them) before the test binds it. The port 100 above it
+     * (where JGroups' FD_SOCK2 listens beside a cluster port) is free too, and neither was given
+     * before in this JVM.
+     */
     public static int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int port = 20000 + random.nextInt(12000);
+            if (!PORTS_GIVEN.contains(port) && !PORTS_GIVEN.contains(port + 100) && !PORTS_GIVEN.contains(port - 100)
+                    && bindable(port) && bindable(port + 100)) {
+                PORTS_GIVEN.add(port);
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free loopback port between 20000 and 32099 after 500 tries");
+    }
+
+    private static boolean bindable(int port) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(false);
+            s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1);
+            return true;
         } catch (IOException e) {
-            throw new IllegalStateException("no free loopback port", e);
+            return false;
         }
     }
 }

@@ -61,9 +61,40 @@ public class AgentClient {
 
     private HttpClient http;
 
+    /**
+     * Threads for the calls answered as futures (the poller asks every host at once): reused, at
+     * most {@link #QUERY_THREADS} at a time, the rest queued (a request's own timeout starts when it
+     * is sent, not while it waits here).
+     */
+    private java.util.concurrent.ThreadPoolExecutor queries;
+    private java.util.concurrent.ThreadPoolExecutor haQueries;
+
+    /** Agent calls in flight at once from the query pool. */
+    static final int QUERY_THREADS = 64;
+
     @PostConstruct
     void create() {
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(config.agentConnectTimeout()).build();
+        queries = pool("atoll-agent-query-", QUERY_THREADS);
+        haQueries = pool("atoll-agent-ha-", QUERY_THREADS / 2);
+    }
+
+    private static java.util.concurrent.ThreadPoolExecutor pool(String prefix, int threads) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(threads, threads, 30,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, prefix + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    @jakarta.annotation.PreDestroy
+    void close() {
+        queries.shutdownNow();
+        haQueries.shutdownNow();
     }
 
     public HostFacts facts(AgentEndpoint agent) {
@@ -82,8 +113,8 @@ public class AgentClient {
     /** The VM as the host sees it, or empty when the host does not know it. */
     public Optional<VmInfo> vm(AgentEndpoint agent, UUID vm) {
         try {
-            return Optional.of(join(call(agent, "GET", "/api/v1/vms/" + vm, null, config.agentQueryTimeout(),
-                    json.constructType(VmInfo.class))));
+            return Optional.of(callNow(agent, "GET", "/api/v1/vms/" + vm, null, config.agentQueryTimeout(),
+                    json.constructType(VmInfo.class)));
         } catch (AgentRefusal refusal) {
             if ("VM_NOT_FOUND".equals(refusal.error.code())) {
                 return Optional.empty();
@@ -114,7 +145,7 @@ public class AgentClient {
     private <T> T operation(AgentEndpoint agent, String method, String path, Object body, String what,
                             com.fasterxml.jackson.databind.JavaType type) {
         try {
-            return join(call(agent, method, path, body, config.agentOperationTimeout(), type));
+            return callNow(agent, method, path, body, config.agentOperationTimeout(), type);
         } catch (AgentRefusal refusal) {
             MasterErrorCode storage = MasterErrorCode.ofAgentStorageCode(refusal.error.code());
             throw new MasterException(storage != null ? storage : MasterErrorCode.HOST_AGENT_ERROR, refusal.agentObject(),
@@ -137,8 +168,12 @@ public class AgentClient {
 
     /** The outgoing migration's progress, read while it runs. */
     public MigrationProgress migrationProgress(AgentEndpoint agent, UUID vm) {
-        return join(refusalsAsErrors(call(agent, "GET", "/api/v1/vms/" + vm + "/migration", null, config.agentQueryTimeout(),
-                json.constructType(MigrationProgress.class))));
+        try {
+            return callNow(agent, "GET", "/api/v1/vms/" + vm + "/migration", null, config.agentQueryTimeout(),
+                    json.constructType(MigrationProgress.class));
+        } catch (AgentRefusal refusal) {
+            throw refusal.toMasterException();
+        }
     }
 
     /** Asks the source to stop the VM's outgoing migration; the migrate call then fails with MIGRATION_CANCELLED. */
@@ -161,7 +196,7 @@ public class AgentClient {
     /** Removes the network from the host; one the host does not have is not an error. */
     public void removeNetwork(AgentEndpoint agent, UUID network, String what) {
         try {
-            join(call(agent, "DELETE", "/api/v1/networks/" + network, null, config.agentOperationTimeout(), json.constructType(Void.class)));
+            callNow(agent, "DELETE", "/api/v1/networks/" + network, null, config.agentOperationTimeout(), json.constructType(Void.class));
         } catch (AgentRefusal refusal) {
             if (!"NETWORK_NOT_FOUND".equals(refusal.error.code())) {
                 throw networkError(agent, refusal, "remove " + what);
@@ -190,7 +225,7 @@ public class AgentClient {
     private <T> T networkCall(AgentEndpoint agent, String method, String path, Object body, String what,
                               com.fasterxml.jackson.databind.JavaType type) {
         try {
-            return join(call(agent, method, path, body, config.agentOperationTimeout(), type));
+            return callNow(agent, method, path, body, config.agentOperationTimeout(), type);
         } catch (AgentRefusal refusal) {
             throw networkError(agent, refusal, what);
         }
@@ -275,7 +310,8 @@ public class AgentClient {
 
     /** The host's HA state, within the query timeout. */
     public CompletableFuture<io.atoll.node.api.HaStatus> haAsync(AgentEndpoint agent, Duration timeout) {
-        return refusalsAsErrors(call(agent, "GET", "/api/v1/ha", null, timeout, json.constructType(io.atoll.node.api.HaStatus.class)));
+        // On a pool of their own: the HA loop's reads must not queue behind polls of hosts that do not answer.
+        return refusalsAsErrors(call(agent, "GET", "/api/v1/ha", null, timeout, json.constructType(io.atoll.node.api.HaStatus.class), haQueries));
     }
 
     /** Takes the host out of HA (leaves the cluster, stops its statefile writes and self-fence). */
@@ -291,8 +327,30 @@ public class AgentClient {
         return answer == null ? List.of() : answer.released();
     }
 
+    /**
+     * A call answered on the {@linkplain #queries query pool} (the poller's many reads at once).
+     * Not {@code HttpClient.sendAsync}: the JDK hands each of its answers on to
+     * {@code CompletableFuture}'s default executor, which on a machine with fewer than three CPUs
+     * starts a new thread per answer (hundreds a second at 1,000 hosts).
+     */
     private <T> CompletableFuture<T> call(AgentEndpoint agent, String method, String path, Object body, Duration timeout,
                                           com.fasterxml.jackson.databind.JavaType type) {
+        return call(agent, method, path, body, timeout, type, queries);
+    }
+
+    private <T> CompletableFuture<T> call(AgentEndpoint agent, String method, String path, Object body, Duration timeout,
+                                          com.fasterxml.jackson.databind.JavaType type, java.util.concurrent.Executor pool) {
+        HttpRequest request = request(agent, method, path, body, timeout);
+        return CompletableFuture.supplyAsync(() -> exchange(agent, method, path, timeout, request, type), pool);
+    }
+
+    /** A call on the caller's thread (task workers wait for the answer anyway). */
+    private <T> T callNow(AgentEndpoint agent, String method, String path, Object body, Duration timeout,
+                          com.fasterxml.jackson.databind.JavaType type) {
+        return exchange(agent, method, path, timeout, request(agent, method, path, body, timeout), type);
+    }
+
+    private HttpRequest request(AgentEndpoint agent, String method, String path, Object body, Duration timeout) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(agent.url() + path)).timeout(timeout)
                 .header("Accept", "application/json");
         if (agent.token() != null) {
@@ -312,31 +370,40 @@ public class AgentClient {
         if (body != null) {
             request.header("Content-Type", "application/json");
         }
-        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()).handle((response, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                String why = cause instanceof HttpTimeoutException ? "no answer within " + timeout.toSeconds() + " s"
-                        : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
-                throw new MasterException(MasterErrorCode.HOST_UNREACHABLE, agent.host() == null ? null : "host " + agent.host(),
-                        agent.label() + " did not answer " + method + " " + path + ": " + why, cause);
+        return request.build();
+    }
+
+    private <T> T exchange(AgentEndpoint agent, String method, String path, Duration timeout, HttpRequest request,
+                           com.fasterxml.jackson.databind.JavaType type) {
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
             }
-            if (response.statusCode() == 401) {
-                throw new MasterException(MasterErrorCode.HOST_AGENT_UNAUTHORIZED, agent.host() == null ? null : "host " + agent.host(),
-                        agent.label() + " refused the agent token: give the token from the agent's token file (atoll.agent.token-file)");
-            }
-            if (response.statusCode() / 100 != 2) {
-                throw new AgentRefusal(agent, response.statusCode(), parseError(response));
-            }
-            if (response.statusCode() == 204 || response.body().isEmpty()) {
-                return null;
-            }
-            try {
-                return json.readValue(response.body(), type);
-            } catch (IOException e) {
-                throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, null, agent.label() + " answered " + method + " " + path
-                        + " with JSON the master cannot read: " + e.getMessage(), e);
-            }
-        });
+            String why = e instanceof HttpTimeoutException ? "no answer within " + timeout.toSeconds() + " s"
+                    : e instanceof InterruptedException ? "the master stopped waiting (interrupted)"
+                    : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            throw new MasterException(MasterErrorCode.HOST_UNREACHABLE, agent.host() == null ? null : "host " + agent.host(),
+                    agent.label() + " did not answer " + method + " " + path + ": " + why, e);
+        }
+        if (response.statusCode() == 401) {
+            throw new MasterException(MasterErrorCode.HOST_AGENT_UNAUTHORIZED, agent.host() == null ? null : "host " + agent.host(),
+                    agent.label() + " refused the agent token: give the token from the agent's token file (atoll.agent.token-file)");
+        }
+        if (response.statusCode() / 100 != 2) {
+            throw new AgentRefusal(agent, response.statusCode(), parseError(response));
+        }
+        if (response.statusCode() == 204 || response.body().isEmpty()) {
+            return null;
+        }
+        try {
+            return json.readValue(response.body(), type);
+        } catch (IOException e) {
+            throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, null, agent.label() + " answered " + method + " " + path
+                    + " with JSON the master cannot read: " + e.getMessage(), e);
+        }
     }
 
     private ApiError parseError(HttpResponse<String> response) {
@@ -374,6 +441,16 @@ public class AgentClient {
             }
             throw e;
         }
+    }
+
+    /** Whether {@code error} is (or was caused by) an agent's refusal with the agent error code {@code code}. */
+    public static boolean refusedWith(Throwable error, String code) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof AgentRefusal refusal) {
+                return code.equals(refusal.error.code());
+            }
+        }
+        return false;
     }
 
     /** An error answer of an agent, before it is worded for the caller. */

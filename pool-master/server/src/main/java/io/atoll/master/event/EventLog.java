@@ -53,18 +53,19 @@ public class EventLog {
     /** Records one change; {@code snapshot} is the API record of the object (before it, for a delete). */
     @Transactional(Transactional.TxType.MANDATORY)
     public void record(ObjectClass objectClass, EventOperation operation, UUID ref, Object snapshot) {
-        em.flush();
-        fence();
-        EventClockEntity clock = em.find(EventClockEntity.class, EventClockEntity.ROW, LockModeType.PESSIMISTIC_WRITE);
-        if (clock == null) {
-            throw new IllegalStateException("the event_clock row is missing: the database was not migrated by Flyway");
-        }
+        // The snapshot is written before the clock is locked: nothing but the id is taken under the lock.
         JsonNode tree = json.valueToTree(snapshot);
         String text;
         try {
             text = json.writeValueAsString(tree);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write the snapshot of " + objectClass.wireName() + " " + ref, e);
+        }
+        em.flush();
+        fence();
+        EventClockEntity clock = em.find(EventClockEntity.class, EventClockEntity.ROW, LockModeType.PESSIMISTIC_WRITE);
+        if (clock == null) {
+            throw new IllegalStateException("the event_clock row is missing: the database was not migrated by Flyway");
         }
         Instant now = Instant.now();
         EventEntity row = new EventEntity(clock.next(), objectClass, operation, ref, text, now);

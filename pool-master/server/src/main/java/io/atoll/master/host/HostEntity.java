@@ -72,13 +72,26 @@ public class HostEntity {
         applyFacts(facts, joinedAt);
     }
 
-    /** Takes the facts of a poll; answers whether anything worth an event changed. */
-    boolean applyFacts(HostFacts f, Instant now) {
-        boolean changed = health != HostHealth.ONLINE || !Objects.equals(name, f.hostname()) || cpuCount != f.cpuCount()
+    private boolean factsChanged(HostFacts f) {
+        return health != HostHealth.ONLINE || !Objects.equals(name, f.hostname()) || cpuCount != f.cpuCount()
                 || !Objects.equals(cpuModel, f.cpuModel()) || memoryTotalBytes != f.memoryTotalBytes()
                 || kvmUsable != f.kvm().usable() || !Objects.equals(kvmReason, f.kvm().reason())
                 || !Objects.equals(accelerator, f.defaultAccelerator().qemuName()) || !Objects.equals(qemuVersion, f.qemuVersion())
                 || Math.abs(memoryFreeForVmsBytes - f.memoryFreeForVmsBytes()) >= MEMORY_CHANGE_WORTH_AN_EVENT * f.memoryTotalBytes();
+    }
+
+    /**
+     * Whether a poll's facts would change nothing stored: the same identity, nothing worth an event,
+     * the last contact recent enough. Most polls of a quiet pool are such; they need no write.
+     */
+    boolean pollChangesNothing(HostFacts f, Instant now) {
+        return agentHostUuid != null && identityMismatch(f) == null && !factsChanged(f) && lastContactAt != null
+                && !lastContactAt.plus(CONTACT_PRECISION).isBefore(now);
+    }
+
+    /** Takes the facts of a poll; answers whether anything worth an event changed. */
+    boolean applyFacts(HostFacts f, Instant now) {
+        boolean changed = factsChanged(f);
         if (lastContactAt == null || changed || lastContactAt.plus(CONTACT_PRECISION).isBefore(now)) {
             lastContactAt = now;
         }

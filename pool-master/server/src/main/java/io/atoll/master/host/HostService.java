@@ -200,10 +200,17 @@ public class HostService {
      */
     @Transactional(TxType.REQUIRES_NEW)
     public boolean recordFacts(UUID uuid, HostFacts facts) {
-        HostEntity host = em.find(HostEntity.class, uuid, LockModeType.PESSIMISTIC_WRITE);
-        if (host == null) {
+        // Most polls change nothing: read without a lock and write nothing, so a poll pass does not queue behind
+        // the starts that hold hosts' rows (and the event clock). Only a poll with something to write takes the lock.
+        HostEntity seen = em.find(HostEntity.class, uuid);
+        if (seen == null) {
             return false; // ejected while the poll ran
         }
+        if (seen.pollChangesNothing(facts, Instant.now())) {
+            return true;
+        }
+        em.refresh(seen, LockModeType.PESSIMISTIC_WRITE);
+        HostEntity host = seen;
         UUID knownAs = host.getAgentHostUuid();
         String mismatch = knownAs == null && facts.hostUuid() != null ? alreadyKnownAs(host, facts.hostUuid()) : null;
         if (mismatch == null) {

@@ -32,6 +32,7 @@ import java.util.UUID;
 @ApplicationScoped
 public class Placement {
     private static final long MIB = 1L << 20;
+    private static final UUID NIL = new UUID(0, 0);
 
     @Inject
     EntityManager em;
@@ -54,6 +55,12 @@ public class Placement {
      */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
     public AgentEndpoint place(UUID vmUuid, UUID requested, UUID excluded, UUID disksMoveTo) {
+        return place(vmUuid, requested, excluded == null ? Set.of() : Set.of(excluded), disksMoveTo);
+    }
+
+    /** The same, never on any of {@code excluded} (hosts that refused the VM already). */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public AgentEndpoint place(UUID vmUuid, UUID requested, Set<UUID> excluded, UUID disksMoveTo) {
         // The VM first, then a host: the order every writer of both follows.
         VmEntity vm = em.find(VmEntity.class, vmUuid, LockModeType.PESSIMISTIC_WRITE);
         long need = vm.getMemoryMiB() * MIB;
@@ -62,7 +69,7 @@ public class Placement {
             if (host == null) {
                 throw new MasterException(MasterErrorCode.HOST_NOT_FOUND, "host " + requested, "host " + requested + " is not in the pool");
             }
-            if (requested.equals(excluded)) {
+            if (excluded.contains(requested)) {
                 throw new MasterException(MasterErrorCode.HOST_NOT_AVAILABLE, "host " + requested, vm.label() + " runs on "
                         + host.label() + " already: name another host");
             }
@@ -74,53 +81,83 @@ public class Placement {
             vm.scheduleOn(host);
             return host.agent();
         }
-        List<HostEntity> hosts = new ArrayList<>(em.createQuery("select h from HostEntity h", HostEntity.class).getResultList());
-        hosts.removeIf(h -> h.getUuid().equals(excluded));
+        // Candidates as a projection (no entity per host), most free memory first; only the chosen one is locked and loaded.
+        List<Candidate> hosts = new ArrayList<>();
+        for (Object[] row : em.createQuery("select h.uuid, h.name, h.enabled, h.health, h.memoryFreeForVmsBytes from HostEntity h",
+                Object[].class).getResultList()) {
+            if (!excluded.contains(row[0])) {
+                hosts.add(new Candidate((UUID) row[0], (String) row[1], (Boolean) row[2], (HostHealth) row[3], (Long) row[4]));
+            }
+        }
         if (hosts.isEmpty()) {
             throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "cannot place " + vm.label()
-                    + (excluded == null ? ": the pool has no hosts; join one with POST /api/v1/hosts" : ": the pool has no other host"));
+                    + (excluded.isEmpty() ? ": the pool has no hosts; join one with POST /api/v1/hosts" : ": the pool has no other host"));
         }
         Storage storage = storage(vm, disksMoveTo);
-        Map<UUID, Long> promised = new HashMap<>();
-        for (Object[] row : em.createQuery("select v.scheduledOn.uuid, sum(v.memoryMiB) from VmEntity v where v.scheduledOn is not null"
-                + " and v.uuid <> :vm group by v.scheduledOn.uuid", Object[].class).setParameter("vm", vmUuid).getResultList()) {
-            promised.put((UUID) row[0], ((Number) row[1]).longValue() * MIB);
-        }
-        hosts.sort(Comparator.comparingLong((HostEntity h) -> h.getMemoryFreeForVmsBytes() - promised.getOrDefault(h.getUuid(), 0L))
-                .reversed());
+        Map<UUID, Long> promised = promisedByHost(vmUuid);
+        hosts.sort(Comparator.comparingLong((Candidate h) -> h.free() - promised.getOrDefault(h.uuid(), 0L)).reversed());
         List<String> reasons = new ArrayList<>();
-        for (HostEntity candidate : hosts) {
-            String missing = storage.missingOn(candidate.getUuid());
-            String refusal = refusal(candidate, need, promised.getOrDefault(candidate.getUuid(), 0L), missing);
+        for (Candidate candidate : hosts) {
+            String missing = storage.missingOn(candidate.uuid());
+            String refusal = refusal(candidate.enabled(), candidate.health(), candidate.free(), need,
+                    promised.getOrDefault(candidate.uuid(), 0L), missing);
             if (refusal == null) {
                 // Again under the host's lock: a concurrent start may have been scheduled there meanwhile.
-                em.lock(candidate, LockModeType.PESSIMISTIC_WRITE);
-                em.refresh(candidate);
-                refusal = refusal(candidate, need, promisedOn(candidate, vm), missing);
-                if (refusal == null) {
-                    vm.scheduleOn(candidate);
-                    return candidate.agent();
+                HostEntity host = em.find(HostEntity.class, candidate.uuid(), LockModeType.PESSIMISTIC_WRITE);
+                if (host == null) {
+                    refusal = "ejected meanwhile";
+                } else {
+                    em.refresh(host);
+                    refusal = refusal(host, need, promisedOn(host, vm), missing);
+                    if (refusal == null) {
+                        vm.scheduleOn(host);
+                        return host.agent();
+                    }
                 }
             }
-            reasons.add(candidate.label() + ": " + refusal);
+            reasons.add("host " + candidate.uuid() + " (" + candidate.name() + "): " + refusal);
         }
         throw new MasterException(MasterErrorCode.NO_HOST_AVAILABLE, "vm " + vmUuid, "no host can start " + vm.label() + " ("
                 + vm.getMemoryMiB() + " MiB): " + String.join("; ", reasons.subList(0, Math.min(10, reasons.size())))
                 + (reasons.size() > 10 ? "; and " + (reasons.size() - 10) + " more" : ""));
     }
 
+    /** A host as placement first reads it. */
+    private record Candidate(UUID uuid, String name, boolean enabled, HostHealth health, long free) {
+    }
+
+    /**
+     * Memory promised to starts in progress (other than {@code vmUuid}'s), by host. The range
+     * condition on {@code scheduled_on} (every uuid is at least the nil uuid, in H2 and in
+     * PostgreSQL) lets the database read only the scheduled VMs from the {@code vm_scheduled_on}
+     * index, where {@code is not null} made H2 walk every VM of the pool for each start.
+     */
+    private Map<UUID, Long> promisedByHost(UUID vmUuid) {
+        Map<UUID, Long> promised = new HashMap<>();
+        for (Object[] row : em.createQuery("select v.scheduledOn.uuid, sum(v.memoryMiB) from VmEntity v where v.scheduledOn.uuid >= :nil"
+                + " and v.uuid <> :vm group by v.scheduledOn.uuid", Object[].class).setParameter("nil", NIL).setParameter("vm", vmUuid)
+                .getResultList()) {
+            promised.put((UUID) row[0], ((Number) row[1]).longValue() * MIB);
+        }
+        return promised;
+    }
+
     /** Why the host cannot take the VM now, or {@code null} when it can. */
     private static String refusal(HostEntity host, long need, long promised, String missingStorage) {
-        if (!host.isEnabled()) {
+        return refusal(host.isEnabled(), host.getHealth(), host.getMemoryFreeForVmsBytes(), need, promised, missingStorage);
+    }
+
+    private static String refusal(boolean enabled, HostHealth health, long freeForVms, long need, long promised, String missingStorage) {
+        if (!enabled) {
             return "disabled";
         }
-        if (host.getHealth() != HostHealth.ONLINE) {
+        if (health != HostHealth.ONLINE) {
             return "unreachable";
         }
         if (missingStorage != null) {
             return missingStorage;
         }
-        long free = host.getMemoryFreeForVmsBytes() - promised;
+        long free = freeForVms - promised;
         if (free < need) {
             return Math.max(0, free / MIB) + " MiB free for VMs, the VM needs " + (need / MIB) + " MiB";
         }

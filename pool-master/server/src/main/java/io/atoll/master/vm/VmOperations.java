@@ -19,10 +19,12 @@ import io.atoll.node.api.VmSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -70,6 +72,9 @@ public class VmOperations {
         return t;
     });
 
+    /** How many hosts a start placed by the master tries when agents refuse it for memory. */
+    static final int START_PLACEMENTS = 3;
+
     void run(UUID vm, UUID task, VmAction action) {
         long began = System.nanoTime();
         String op = action.operation().wireName();
@@ -112,26 +117,56 @@ public class VmOperations {
      */
     private Vm start(UUID vm, UUID task, VmAction.Start start, AgentEndpoint[] agent) {
         VmSpec spec = vms.spec(vm);
-        agent[0] = placement.place(vm, start.host());
-        LOG.infof("vm %s (%s): placed on %s", vm, spec.name(), agent[0].label());
-        tasks.progress(task, 0.2);
-        networks.realiseFor(agent[0].host(), spec);
-        Optional<VmInfo> there = agents.vm(agent[0], vm);
-        if (there.isPresent() && !there.get().spec().equals(spec)) {
-            VmPowerState state = there.get().powerState();
-            if (state != VmPowerState.HALTED && state != VmPowerState.CRASHED) {
-                throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm, agent[0].label() + " already runs vm " + vm
-                        + " (" + state + ") while the pool has it halted: leave it to reconciliation or shut it down on the host");
+        Set<UUID> refused = new HashSet<>();
+        MasterException lastRefusal = null;
+        while (true) {
+            try {
+                agent[0] = placement.place(vm, start.host(), refused, null);
+            } catch (MasterException noHost) {
+                if (lastRefusal == null) {
+                    throw noHost;
+                }
+                // Every host placement could choose refused it: the agents' reason is the one to give.
+                agent[0] = null;
+                throw new MasterException(lastRefusal.code(), "vm " + vm, "no host can start " + spec.name() + ": " + refused.size()
+                        + " host(s) refused it for memory; the last: " + lastRefusal.getMessage(), lastRefusal);
             }
-            agents.destroy(agent[0], vm);
-            there = Optional.empty();
+            LOG.infof("vm %s (%s): placed on %s", vm, spec.name(), agent[0].label());
+            tasks.progress(task, 0.2);
+            networks.realiseFor(agent[0].host(), spec);
+            Optional<VmInfo> there = agents.vm(agent[0], vm);
+            if (there.isPresent() && !there.get().spec().equals(spec)) {
+                VmPowerState state = there.get().powerState();
+                if (state != VmPowerState.HALTED && state != VmPowerState.CRASHED) {
+                    throw new MasterException(MasterErrorCode.HOST_AGENT_ERROR, "vm " + vm, agent[0].label() + " already runs vm " + vm
+                            + " (" + state + ") while the pool has it halted: leave it to reconciliation or shut it down on the host");
+                }
+                agents.destroy(agent[0], vm);
+                there = Optional.empty();
+            }
+            if (there.isEmpty()) {
+                agents.create(agent[0], spec);
+            }
+            tasks.progress(task, 0.5);
+            VmInfo info;
+            try {
+                info = agents.operate(agent[0], vm, "start", null);
+            } catch (MasterException e) {
+                // The agent's admission is the final word on memory; the master's figure for that host was stale (a poll
+                // older than the starts that landed there). With placement left to the master, try the next best host.
+                if (start.host() != null || refused.size() >= START_PLACEMENTS - 1
+                        || !AgentClient.refusedWith(e, io.atoll.node.api.NodeErrorCode.INSUFFICIENT_MEMORY.name())) {
+                    throw e;
+                }
+                LOG.warnf("vm %s (%s): %s refused it for memory (%s): placing it again on another host", vm, spec.name(),
+                        agent[0].label(), e.getMessage());
+                forget(agent[0], vm);
+                refused.add(agent[0].host());
+                lastRefusal = e;
+                continue;
+            }
+            return vms.succeeded(vm, task, agent[0].host(), info.powerState(), true);
         }
-        if (there.isEmpty()) {
-            agents.create(agent[0], spec);
-        }
-        tasks.progress(task, 0.5);
-        VmInfo info = agents.operate(agent[0], vm, "start", null);
-        return vms.succeeded(vm, task, agent[0].host(), info.powerState(), true);
     }
 
     /**
