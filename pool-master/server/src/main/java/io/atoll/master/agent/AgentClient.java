@@ -344,10 +344,20 @@ public class AgentClient {
         return CompletableFuture.supplyAsync(() -> exchange(agent, method, path, timeout, request, type), pool);
     }
 
-    /** A call on the caller's thread (task workers wait for the answer anyway). */
+    /**
+     * A call the caller waits for (task workers wait for the answer anyway). The wait cannot be
+     * interrupted: a task the watchdog ends does not cut its agent call short — the call's own
+     * timeout bounds it, and reconciliation records what the host did (TaskWatchdog).
+     */
     private <T> T callNow(AgentEndpoint agent, String method, String path, Object body, Duration timeout,
                           com.fasterxml.jackson.databind.JavaType type) {
-        return exchange(agent, method, path, timeout, request(agent, method, path, body, timeout), type);
+        HttpResponse<String> response;
+        try {
+            response = http.sendAsync(request(agent, method, path, body, timeout), HttpResponse.BodyHandlers.ofString()).join();
+        } catch (CompletionException e) {
+            throw unreachable(agent, method, path, timeout, e.getCause() == null ? e : e.getCause());
+        }
+        return answer(agent, method, path, response, type);
     }
 
     private HttpRequest request(AgentEndpoint agent, String method, String path, Object body, Duration timeout) {
@@ -373,21 +383,30 @@ public class AgentClient {
         return request.build();
     }
 
+    /** A call on a thread of a query pool. */
     private <T> T exchange(AgentEndpoint agent, String method, String path, Duration timeout, HttpRequest request,
                            com.fasterxml.jackson.databind.JavaType type) {
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException | InterruptedException e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            String why = e instanceof HttpTimeoutException ? "no answer within " + timeout.toSeconds() + " s"
-                    : e instanceof InterruptedException ? "the master stopped waiting (interrupted)"
-                    : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-            throw new MasterException(MasterErrorCode.HOST_UNREACHABLE, agent.host() == null ? null : "host " + agent.host(),
-                    agent.label() + " did not answer " + method + " " + path + ": " + why, e);
+        } catch (IOException e) {
+            throw unreachable(agent, method, path, timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the pool is shutting down
+            throw unreachable(agent, method, path, timeout, e);
         }
+        return answer(agent, method, path, response, type);
+    }
+
+    private static MasterException unreachable(AgentEndpoint agent, String method, String path, Duration timeout, Throwable cause) {
+        String why = cause instanceof HttpTimeoutException ? "no answer within " + timeout.toSeconds() + " s"
+                : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        return new MasterException(MasterErrorCode.HOST_UNREACHABLE, agent.host() == null ? null : "host " + agent.host(),
+                agent.label() + " did not answer " + method + " " + path + ": " + why, cause);
+    }
+
+    private <T> T answer(AgentEndpoint agent, String method, String path, HttpResponse<String> response,
+                         com.fasterxml.jackson.databind.JavaType type) {
         if (response.statusCode() == 401) {
             throw new MasterException(MasterErrorCode.HOST_AGENT_UNAUTHORIZED, agent.host() == null ? null : "host " + agent.host(),
                     agent.label() + " refused the agent token: give the token from the agent's token file (atoll.agent.token-file)");

@@ -209,7 +209,15 @@ public class HostService {
         if (seen.pollChangesNothing(facts, Instant.now())) {
             return true;
         }
-        em.refresh(seen, LockModeType.PESSIMISTIC_WRITE);
+        try {
+            em.refresh(seen, LockModeType.PESSIMISTIC_WRITE, java.util.Map.of("jakarta.persistence.lock.timeout", 0));
+        } catch (jakarta.persistence.LockTimeoutException | jakarta.persistence.PessimisticLockException busy) {
+            // An operation holds the host's row (a start reserving memory there): its figure changes anyway, and the
+            // next poll writes what is still true then. A pass never queues behind the pool's operations this way.
+            LOG.debugf("%s: busy, this poll's facts are not written", seen.label());
+            io.quarkus.narayana.jta.QuarkusTransaction.setRollbackOnly();
+            return seen.getAgentHostUuid() != null && seen.identityMismatch(facts) == null;
+        }
         HostEntity host = seen;
         UUID knownAs = host.getAgentHostUuid();
         String mismatch = knownAs == null && facts.hostUuid() != null ? alreadyKnownAs(host, facts.hostUuid()) : null;

@@ -67,6 +67,11 @@ public final class FakeAgent implements AutoCloseable {
         hostUuid = uuid;
     }
 
+    /** The facts it answers now. */
+    public HostFacts factsNow() {
+        return facts();
+    }
+
     /** The free memory for VMs it reports from now on. */
     public void reportFreeForVms(long bytes) {
         freeForVmsBytes = bytes;
