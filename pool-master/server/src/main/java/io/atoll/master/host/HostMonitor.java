@@ -12,9 +12,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -87,29 +90,56 @@ public class HostMonitor {
     }
 
     private void pass(boolean atStart) {
+        long began = System.nanoTime();
         // The database before asking: a change the master makes meanwhile wins over the answers.
         Reconciler.Snapshot before = reconciler.snapshot();
+        long snapshotDone = System.nanoTime();
         List<Poll> polls = new ArrayList<>();
         for (AgentEndpoint agent : hosts.agents()) {
             polls.add(new Poll(agent, agents.factsAsync(agent), agents.vmsAsync(agent)));
         }
         List<Reconciler.HostAnswer> answers = new ArrayList<>();
+        Map<UUID, Poll> answered = new LinkedHashMap<>();
+        Map<UUID, HostFacts> facts = new LinkedHashMap<>();
+        Map<UUID, List<VmInfo>> vms = new HashMap<>();
+        long waiting = System.nanoTime();
         for (Poll poll : polls) {
             try {
-                HostFacts facts = poll.facts.join();
+                HostFacts f = poll.facts.join();
                 List<VmInfo> reported = poll.vms.join();
-                // false: another machine answers at the host's address; what it runs says nothing of this host.
-                if (hosts.recordFacts(poll.agent.host(), facts)) {
-                    answers.add(new Reconciler.HostAnswer(poll.agent, reported));
-                }
+                answered.put(poll.agent.host(), poll);
+                facts.put(poll.agent.host(), f);
+                vms.put(poll.agent.host(), reported);
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                hosts.recordUnreachable(poll.agent.host(), cause instanceof MasterException m ? m.getMessage() : cause.toString());
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "%s: recording the poll failed", poll.agent.label());
+                try {
+                    hosts.recordUnreachable(poll.agent.host(), cause instanceof MasterException m ? m.getMessage() : cause.toString());
+                } catch (RuntimeException failed) {
+                    LOG.errorf(failed, "%s: recording that it did not answer failed", poll.agent.label());
+                }
             }
         }
+        waiting = System.nanoTime() - waiting;
+        // Written in batches: one transaction (and one turn of the event clock) per batch, not per host.
+        List<UUID> order = new ArrayList<>(facts.keySet());
+        for (int from = 0; from < order.size(); from += RECORD_BATCH) {
+            Map<UUID, HostFacts> batch = new LinkedHashMap<>();
+            order.subList(from, Math.min(order.size(), from + RECORD_BATCH)).forEach(h -> batch.put(h, facts.get(h)));
+            try {
+                // false for a host: another machine answers at its address; what it runs says nothing of this host.
+                Set<UUID> own = hosts.recordFacts(batch);
+                for (UUID h : batch.keySet()) {
+                    if (own.contains(h)) {
+                        answers.add(new Reconciler.HostAnswer(answered.get(h).agent, vms.get(h)));
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "recording the poll of %d hosts failed; the next poll tries again", batch.size());
+            }
+        }
+        long recorded = System.nanoTime();
         reconciler.reconcile(before, answers, atStart);
+        long reconciled = System.nanoTime();
         Map<AgentEndpoint, List<VmInfo>> reported = new LinkedHashMap<>();
         answers.forEach(a -> reported.put(a.agent(), a.vms()));
         try {
@@ -117,5 +147,23 @@ public class HostMonitor {
         } catch (RuntimeException e) {
             LOG.warnf(e, "learning the guests' addresses failed; the next poll tries again");
         }
+        long ended = System.nanoTime();
+        if (ended - began > interval.toNanos()) {
+            // The poller falls behind: say where the time went (an administrator sees hosts polled less often than configured).
+            LOG.warnf("host poll: a pass over %d hosts took %d ms, longer than the interval (%d ms): database read %d ms, answers and"
+                    + " facts %d ms (of which waiting for answers %d ms), reconciliation %d ms, guest addresses %d ms", polls.size(),
+                    ms(ended - began), interval.toMillis(), ms(snapshotDone - began), ms(recorded - snapshotDone), ms(waiting),
+                    ms(reconciled - recorded), ms(ended - reconciled));
+        }
     }
+
+    /** Hosts whose poll answers are written in one transaction. */
+    static final int RECORD_BATCH = 100;
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "atoll.master.host-poll-interval", defaultValue = "5s")
+    java.time.Duration interval;
 }

@@ -20,7 +20,12 @@ import jakarta.transaction.Transactional;
 import jakarta.transaction.Transactional.TxType;
 import java.net.URI;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -200,25 +205,69 @@ public class HostService {
      */
     @Transactional(TxType.REQUIRES_NEW)
     public boolean recordFacts(UUID uuid, HostFacts facts) {
-        // Most polls change nothing: read without a lock and write nothing, so a poll pass does not queue behind
-        // the starts that hold hosts' rows (and the event clock). Only a poll with something to write takes the lock.
-        HostEntity seen = em.find(HostEntity.class, uuid);
-        if (seen == null) {
-            return false; // ejected while the poll ran
+        return record(Map.of(uuid, facts)).contains(uuid);
+    }
+
+    /**
+     * The answers of a poll pass for several hosts, in one transaction (so the pass takes the event
+     * clock once per batch, not once per host); answers the hosts whose answer was their own.
+     */
+    @Transactional(TxType.REQUIRES_NEW)
+    public Set<UUID> recordFacts(Map<UUID, HostFacts> answers) {
+        return record(answers);
+    }
+
+    /**
+     * Most polls change nothing: they are compared with rows read without a lock and write nothing.
+     * Only hosts with something to write are locked, and only those no operation holds now (skip
+     * locked): a start reserving memory on a host changes its figure anyway, and the next poll writes
+     * what is still true then — a pass never queues behind the pool's operations.
+     */
+    private Set<UUID> record(Map<UUID, HostFacts> answers) {
+        Instant now = Instant.now();
+        Set<UUID> own = new HashSet<>();
+        Map<UUID, Boolean> ownIfBusy = new HashMap<>();
+        List<UUID> toWrite = new ArrayList<>();
+        for (HostEntity seen : em.createQuery("select h from HostEntity h where h.uuid in :ids", HostEntity.class)
+                .setParameter("ids", answers.keySet()).getResultList()) {
+            HostFacts facts = answers.get(seen.getUuid());
+            if (seen.pollChangesNothing(facts, now)) {
+                own.add(seen.getUuid());
+            } else {
+                toWrite.add(seen.getUuid());
+                ownIfBusy.put(seen.getUuid(), seen.getAgentHostUuid() != null && seen.identityMismatch(facts) == null);
+            }
         }
-        if (seen.pollChangesNothing(facts, Instant.now())) {
-            return true;
+        if (toWrite.isEmpty()) {
+            return own;
         }
-        try {
-            em.refresh(seen, LockModeType.PESSIMISTIC_WRITE, java.util.Map.of("jakarta.persistence.lock.timeout", 0));
-        } catch (jakarta.persistence.LockTimeoutException | jakarta.persistence.PessimisticLockException busy) {
-            // An operation holds the host's row (a start reserving memory there): its figure changes anyway, and the
-            // next poll writes what is still true then. A pass never queues behind the pool's operations this way.
-            LOG.debugf("%s: busy, this poll's facts are not written", seen.label());
-            io.quarkus.narayana.jta.QuarkusTransaction.setRollbackOnly();
-            return seen.getAgentHostUuid() != null && seen.identityMismatch(facts) == null;
+        em.clear(); // the rows are read again, fresh, under their locks
+        Set<UUID> written = new HashSet<>();
+        for (HostEntity host : em.createQuery("select h from HostEntity h where h.uuid in :ids order by h.uuid", HostEntity.class)
+                .setParameter("ids", toWrite).setLockMode(LockModeType.PESSIMISTIC_WRITE)
+                .setHint("jakarta.persistence.lock.timeout", SKIP_LOCKED).getResultList()) {
+            written.add(host.getUuid());
+            if (write(host, answers.get(host.getUuid()))) {
+                own.add(host.getUuid());
+            }
         }
-        HostEntity host = seen;
+        for (UUID busy : toWrite) {
+            if (!written.contains(busy)) {
+                LOG.debugf("host %s: busy, this poll's facts are not written", busy);
+                if (ownIfBusy.get(busy)) {
+                    own.add(busy);
+                }
+            }
+        }
+        return own;
+    }
+
+    /** The lock timeout that skips rows others hold ({@code FOR UPDATE SKIP LOCKED}; Hibernate's SKIP_LOCKED). */
+    private static final int SKIP_LOCKED = -2;
+
+    /** Writes one host's poll answer, its row locked; answers whether the answer was the host's own. */
+    private boolean write(HostEntity host, HostFacts facts) {
+        UUID uuid = host.getUuid();
         UUID knownAs = host.getAgentHostUuid();
         String mismatch = knownAs == null && facts.hostUuid() != null ? alreadyKnownAs(host, facts.hostUuid()) : null;
         if (mismatch == null) {

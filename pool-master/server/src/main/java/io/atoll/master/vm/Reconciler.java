@@ -54,10 +54,11 @@ public class Reconciler {
     private final Map<UUID, Set<UUID>> foreignSeen = new ConcurrentHashMap<>();
 
     /** The database as a pass starts: every VM's record and every host's health. */
-    public record Snapshot(Map<UUID, ReconcileRules.Recorded> vms, Map<UUID, HostHealth> health) {
+    public record Snapshot(Map<UUID, ReconcileRules.Recorded> vms, Map<UUID, HostHealth> health, Map<UUID, Integer> foreignVms) {
         public Snapshot {
             vms = Map.copyOf(vms);
             health = Map.copyOf(health);
+            foreignVms = Map.copyOf(foreignVms);
         }
     }
 
@@ -84,10 +85,12 @@ public class Reconciler {
                     (UUID) row[4], (UUID) row[5], row[6] != null, (UUID) row[7]));
         }
         Map<UUID, HostHealth> health = new HashMap<>();
-        for (Object[] row : em.createQuery("select h.uuid, h.health from HostEntity h", Object[].class).getResultList()) {
+        Map<UUID, Integer> foreign = new HashMap<>();
+        for (Object[] row : em.createQuery("select h.uuid, h.health, h.foreignVms from HostEntity h", Object[].class).getResultList()) {
             health.put((UUID) row[0], (HostHealth) row[1]);
+            foreign.put((UUID) row[0], (Integer) row[2]);
         }
-        return new Snapshot(vms, health);
+        return new Snapshot(vms, health, foreign);
     }
 
     /**
@@ -115,8 +118,10 @@ public class Reconciler {
             if (before.health().get(host) != HostHealth.ONLINE && before.health().containsKey(host)) {
                 LOG.infof("host %s: answers again; reconciling the VMs it reports (%d) and those recorded on it", host, answer.vms().size());
             }
-            if (unknown.isEmpty() && foreignSeen.containsKey(host) && foreignSeen.get(host).isEmpty()) {
-                continue; // none now, none written last time by this master: no transaction for nothing
+            if (unknown.isEmpty() && (foreignSeen.containsKey(host) ? foreignSeen.get(host).isEmpty()
+                    : before.foreignVms().getOrDefault(host, 0) == 0)) {
+                foreignSeen.putIfAbsent(host, Set.of());
+                continue; // none now, none recorded: no transaction for nothing (at 1,000 hosts, 1,000 of them)
             }
             try {
                 QuarkusTransaction.requiringNew().run(() -> recordForeign(host, unknown));
