@@ -40,6 +40,9 @@ public class VmResource {
     @Inject
     VmVifs vifs;
 
+    /** The largest page of {@code GET /api/v1/vms?limit=}. */
+    static final int MAX_PAGE = 1000;
+
     @POST
     @Operation(summary = "Create a VM (halted, in the pool database only)")
     @MinimumRole(Roles.VM_ADMIN)
@@ -60,18 +63,58 @@ public class VmResource {
     }
 
     @GET
-    @Operation(summary = "VMs, templates and snapshots", description = "?kind=vm|template|snapshot filters.")
+    @Operation(summary = "VMs, templates and snapshots", description = "?kind=vm|template|snapshot filters. By name; ?limit=N (1-1000)"
+            + " answers one page (by name, then uuid), ?after=NAME the page after that name (&afterUuid=UUID: after that VM of the name);"
+            + " a full page carries a Link header (rel=\"next\") to the next.")
     @org.eclipse.microprofile.openapi.annotations.responses.APIResponse(responseCode = "200", content = @org.eclipse.microprofile.openapi.annotations.media.Content(
             mediaType = MediaType.APPLICATION_JSON, schema = @org.eclipse.microprofile.openapi.annotations.media.Schema(implementation = Vm.class,
             type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.ARRAY)))
-    public Response list(@QueryParam("kind") String kind) {
+    public Response list(@QueryParam("kind") String kind, @QueryParam("limit") String limit, @QueryParam("after") String after,
+                         @QueryParam("afterUuid") String afterUuid) {
         VmKind k;
         try {
             k = kind == null ? null : VmKind.fromWire(kind);
         } catch (IllegalArgumentException e) {
             throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'kind': " + e.getMessage());
         }
-        return Response.ok(vms.listJson(k), MediaType.APPLICATION_JSON_TYPE).build();
+        if (limit == null) {
+            if (after != null) {
+                throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'after' pages the list: give 'limit' too"
+                        + " (1 to " + MAX_PAGE + ")");
+            }
+            return Response.ok(vms.listJson(k), MediaType.APPLICATION_JSON_TYPE).build();
+        }
+        int n;
+        try {
+            n = Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1 || n > MAX_PAGE) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'limit' is '" + limit + "': give 1 to " + MAX_PAGE);
+        }
+        if (afterUuid != null && after == null) {
+            throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'afterUuid' goes with 'after' (the name of the"
+                    + " last VM of the previous page): give both, as the Link header of a page does");
+        }
+        UUID afterId = null;
+        if (afterUuid != null) {
+            try {
+                afterId = UUID.fromString(afterUuid);
+            } catch (IllegalArgumentException e) {
+                throw new MasterException(MasterErrorCode.INVALID_REQUEST, null, "query parameter 'afterUuid' is '" + afterUuid
+                        + "', not a uuid: give the uuid of the last VM of the previous page, as its Link header does");
+            }
+        }
+        List<Vm> page = vms.page(k, after, afterId, n);
+        Response.ResponseBuilder answer = Response.ok(page, MediaType.APPLICATION_JSON_TYPE);
+        if (page.size() == n) {
+            Vm last = page.get(n - 1);
+            String next = "/api/v1/vms?limit=" + n + (kind == null ? "" : "&kind=" + kind) + "&after="
+                    + java.net.URLEncoder.encode(last.name(), java.nio.charset.StandardCharsets.UTF_8) + "&afterUuid=" + last.uuid();
+            answer.header("Link", "<" + next + ">; rel=\"next\"");
+        }
+        return answer.build();
     }
 
     @GET

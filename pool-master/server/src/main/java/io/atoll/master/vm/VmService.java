@@ -227,14 +227,43 @@ public class VmService {
         return out;
     }
 
+    /**
+     * One page of the list by name, then uuid (snapshots of different VMs may share a name): at
+     * most {@code limit}, those after the name {@code after} — after ({@code after},
+     * {@code afterUuid}) when a uuid is given. A name or uuid that no longer exists still places the
+     * page. Read-only.
+     */
+    @Transactional
+    public List<Vm> page(VmKind kind, String after, UUID afterUuid, int limit) {
+        em.unwrap(org.hibernate.Session.class).setDefaultReadOnly(true);
+        StringBuilder q = new StringBuilder("select v from VmEntity v where 1 = 1");
+        if (kind != null) {
+            q.append(" and v.kind = :kind");
+        }
+        if (after != null) {
+            q.append(afterUuid == null ? " and v.name > :after" : " and (v.name > :after or (v.name = :after and v.uuid > :afterUuid))");
+        }
+        var query = em.createQuery(q.append(" order by v.name, v.uuid").toString(), VmEntity.class).setMaxResults(limit);
+        if (kind != null) {
+            query.setParameter("kind", kind);
+        }
+        if (after != null) {
+            query.setParameter("after", after);
+            if (afterUuid != null) {
+                query.setParameter("afterUuid", afterUuid);
+            }
+        }
+        return query.getResultList().stream().map(VmEntity::view).toList();
+    }
+
     /** VMs, templates and snapshots by name; {@code kind} filters when not null. */
     @Transactional
     public List<Vm> list(VmKind kind) {
         if (kind != null) {
-            return em.createQuery("select v from VmEntity v where v.kind = :kind order by v.name", VmEntity.class).setParameter("kind", kind)
+            return em.createQuery("select v from VmEntity v where v.kind = :kind order by v.name, v.uuid", VmEntity.class).setParameter("kind", kind)
                     .getResultList().stream().map(VmEntity::view).toList();
         }
-        return em.createQuery("select v from VmEntity v order by v.name", VmEntity.class).getResultList().stream()
+        return em.createQuery("select v from VmEntity v order by v.name, v.uuid", VmEntity.class).getResultList().stream()
                 .map(VmEntity::view).toList();
     }
 
