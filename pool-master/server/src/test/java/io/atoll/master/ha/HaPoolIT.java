@@ -17,6 +17,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -202,13 +203,34 @@ class HaPoolIT {
 
     /**
      * The VM's running QEMUs on this machine (all namespaces share its process table). QEMU starts
-     * with {@code -daemonize}: until the daemon is ready, the process the agent launched (the
-     * agent's child) waits with the same command line, and the daemon it forked twice is already
-     * the init's — one copy. So a launcher whose parent is the agent's JVM is not counted.
+     * with {@code -daemonize}: the process the agent launched (the agent's child) forks, its child
+     * forks the daemon and exits, and the launcher waits with the same command line until the
+     * daemon is ready — one copy, up to three processes for a moment. So a process is counted only
+     * when its parent is neither the agent's JVM (the launcher) nor a QEMU of the same VM (the
+     * intermediate child and the daemon before the intermediate has exited).
      */
     private static int copies(String vm) {
-        return (int) Qemus.under(Path.of(vm)).stream()
-                .filter(p -> p.parent().flatMap(parent -> parent.info().command()).map(c -> !c.endsWith("/java")).orElse(true)).count();
+        List<ProcessHandle> same = Qemus.under(Path.of(vm));
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        same.forEach(p -> pids.add(p.pid()));
+        return (int) same.stream().filter(p -> {
+            long ppid = parentPid(p.pid());
+            if (ppid < 0 || pids.contains(ppid)) {
+                return false; // gone meanwhile, or part of the same start's fork chain
+            }
+            return ProcessHandle.of(ppid).flatMap(parent -> parent.info().command()).map(c -> !c.endsWith("/java")).orElse(true);
+        }).count();
+    }
+
+    /** The parent's pid from /proc (field 4 of stat), or -1 when the process is gone. */
+    private static long parentPid(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(after[1]);
+        } catch (IOException | RuntimeException gone) {
+            return -1;
+        }
     }
 
     /** The index of the host the VM runs on now. */
