@@ -12,7 +12,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,18 +97,11 @@ public class HostMonitor {
         for (AgentEndpoint agent : hosts.agents()) {
             polls.add(new Poll(agent, agents.factsAsync(agent), agents.vmsAsync(agent)));
         }
-        List<Reconciler.HostAnswer> answers = new ArrayList<>();
-        Map<UUID, Poll> answered = new LinkedHashMap<>();
-        Map<UUID, HostFacts> facts = new LinkedHashMap<>();
-        Map<UUID, List<VmInfo>> vms = new HashMap<>();
-        long waiting = System.nanoTime();
+        Map<UUID, Answer> answered = new LinkedHashMap<>();
+        long askedAt = System.nanoTime();
         for (Poll poll : polls) {
             try {
-                HostFacts f = poll.facts.join();
-                List<VmInfo> reported = poll.vms.join();
-                answered.put(poll.agent.host(), poll);
-                facts.put(poll.agent.host(), f);
-                vms.put(poll.agent.host(), reported);
+                answered.put(poll.agent.host(), new Answer(poll.agent, poll.facts.join(), poll.vms.join()));
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 try {
@@ -119,18 +111,19 @@ public class HostMonitor {
                 }
             }
         }
-        waiting = System.nanoTime() - waiting;
+        long waiting = System.nanoTime() - askedAt;
         // Written in batches: one transaction (and one turn of the event clock) per batch, not per host.
-        List<UUID> order = new ArrayList<>(facts.keySet());
-        for (int from = 0; from < order.size(); from += RECORD_BATCH) {
+        List<Reconciler.HostAnswer> answers = new ArrayList<>();
+        List<Answer> all = new ArrayList<>(answered.values());
+        for (int from = 0; from < all.size(); from += RECORD_BATCH) {
             Map<UUID, HostFacts> batch = new LinkedHashMap<>();
-            order.subList(from, Math.min(order.size(), from + RECORD_BATCH)).forEach(h -> batch.put(h, facts.get(h)));
+            all.subList(from, Math.min(all.size(), from + RECORD_BATCH)).forEach(a -> batch.put(a.agent().host(), a.facts()));
             try {
-                // false for a host: another machine answers at its address; what it runs says nothing of this host.
+                // Not a host's own: another machine answers at its address; what it runs says nothing of this host.
                 Set<UUID> own = hosts.recordFacts(batch);
                 for (UUID h : batch.keySet()) {
                     if (own.contains(h)) {
-                        answers.add(new Reconciler.HostAnswer(answered.get(h).agent, vms.get(h)));
+                        answers.add(new Reconciler.HostAnswer(answered.get(h).agent(), answered.get(h).vms()));
                     }
                 }
             } catch (RuntimeException e) {
@@ -155,6 +148,10 @@ public class HostMonitor {
                     ms(ended - began), interval.toMillis(), ms(snapshotDone - began), ms(recorded - snapshotDone), ms(waiting),
                     ms(reconciled - recorded), ms(ended - reconciled));
         }
+    }
+
+    /** A host's answer to a poll. */
+    private record Answer(AgentEndpoint agent, HostFacts facts, List<VmInfo> vms) {
     }
 
     /** Hosts whose poll answers are written in one transaction. */
